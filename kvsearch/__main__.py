@@ -1,0 +1,3 @@
+from kvsearch.cli import main
+
+main()
