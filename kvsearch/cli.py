@@ -42,9 +42,7 @@ class _Context:
         self.index = Path(index).expanduser()
 
 
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="kvsearch")
 @click.option(
     "--index",
@@ -146,7 +144,9 @@ _QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_WAIT
 @click.pass_obj
 @_library_errors
-def index_cmd(obj: _Context, source_dir: Path | None, sample: bool, quiet: bool, wait: float) -> None:
+def index_cmd(
+    obj: _Context, source_dir: Path | None, sample: bool, quiet: bool, wait: float
+) -> None:
     """Index a folder of Kamervragen text files (searched recursively for *.txt).
 
     The new index is built beside the old one and swapped in when complete: an
@@ -229,13 +229,29 @@ def _filters(minister: tuple[str, ...], date_from: Any, date_to: Any) -> Any:
     "--minister",
     multiple=True,
     metavar="NAME",
-    help="Answered by this minister: any part of the name, case and accents ignored. Repeat for OR.",
+    help="Answered by this minister: any whole word(s) of the name, case and accents "
+    "ignored. Repeat for OR.",
 )
 @_date_option("--from", "Asked on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @_date_option("--to", "Asked on or before DATE (a partial date covers its whole period).")
-@click.option("--limit", "-n", type=click.IntRange(min=1, max=1000), default=10, show_default=True, help="Hits per page.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits.")
-@click.option("--questions", type=click.IntRange(min=0), default=2, show_default=True, help="Matching questions shown per hit.")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1, max=1000),
+    default=10,
+    show_default=True,
+    help="Hits per page.",
+)
+@click.option(
+    "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits."
+)
+@click.option(
+    "--questions",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Matching questions shown per hit.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj
 @_library_errors
@@ -316,7 +332,9 @@ def result_json(result: Any) -> dict[str, Any]:
         "suggestion": result.suggestion,
     }
     if result.facets is not None:
-        out["facets"] = {k: [{"value": v, "count": c} for v, c in vs] for k, vs in result.facets.items()}
+        out["facets"] = {
+            k: [{"value": v, "count": c} for v, c in vs] for k, vs in result.facets.items()
+        }
     return out
 
 
@@ -361,7 +379,10 @@ def _print_result(result: Any, questions: int) -> None:
     noun = "Kamervraag" if result.total == 1 else "Kamervragen"
     shown = f"{first}-{last}" if last > first else str(first)
     if not result.hits:
-        click.echo(f"{result.total} {noun}{what}; page {result.page} is past the last page ({result.pages}).")
+        click.echo(
+            f"{result.total} {noun}{what}; page {result.page} is past the last page "
+            f"({result.pages})."
+        )
         return
     click.echo(f"{result.total} {noun}{what}, showing {shown}:")
     for hit in result.hits:
@@ -385,7 +406,9 @@ def _print_result(result: Any, questions: int) -> None:
 
 @cli.command("show")
 @click.argument("kamervraag_id", metavar="ID")
-@click.option("--question", "-q", "nr", type=click.IntRange(min=1), help="Only this question and its answer.")
+@click.option(
+    "--question", "-q", "nr", type=click.IntRange(min=1), help="Only this question and its answer."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_obj
 @_library_errors
@@ -473,7 +496,9 @@ def status_cmd(obj: _Context, as_json: bool) -> None:
         return
     click.echo(f"Index:      {obj.index}")
     click.echo(f"Source:     {manifest.get('source')}")
-    click.echo(f"Kamervragen: {manifest['documents_in_index']} ({manifest.get('questions')} questions)")
+    click.echo(
+        f"Kamervragen: {manifest['documents_in_index']} ({manifest.get('questions')} questions)"
+    )
     click.echo(f"Built:      {manifest.get('built')}")
     click.echo(
         f"Analyzer:   version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}"
@@ -485,7 +510,7 @@ def main() -> None:
     """Entry point: never a traceback, unless KVSEARCH_DEBUG is set."""
     try:
         cli.main(prog_name="kvsearch", standalone_mode=True)
-    except Exception as exc:  # noqa: BLE001 - last line of defence
+    except Exception as exc:
         if os.environ.get("KVSEARCH_DEBUG"):
             raise
         click.echo(

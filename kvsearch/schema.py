@@ -67,7 +67,7 @@ def make_schema() -> fields.Schema:
     names = DutchAnalyzer(stem=False)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=text, phrase=False),
+        nummer=fields.TEXT(analyzer=text),
         titel=fields.TEXT(analyzer=text),
         vragen=fields.TEXT(analyzer=text),
         antwoorden=fields.TEXT(analyzer=text),
