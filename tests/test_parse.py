@@ -363,6 +363,22 @@ def test_question_of_several_lines_and_answer_paragraphs() -> None:
     assert k.questions[0].answer == "Alinea 1 \u2013 €5\nAlinea «2»\nAlinea 3"
 
 
+def test_title_over_two_lines_also_in_the_footer() -> None:
+    text = _replace(3, "Een titel\n(Aanhangsel Handelingen II, 2009-2010, nr. 276)")
+    text = text.replace(
+        "Volledige titel: Een titel\n",
+        "Volledige titel: Een titel\n(Aanhangsel Handelingen II, 2009-2010, nr. 276)\n",
+    )
+    k = parse_text(text)
+    assert k.title == "Een titel (Aanhangsel Handelingen II, 2009-2010, nr. 276)"
+    assert k.question_doc_title == k.title
+
+
+def test_nickname_in_brackets_stays_in_the_name() -> None:
+    k = parse_text(_replace(7, "Indiener R.A. (Rik) Janssen, Jan (Rik) de Vries (SP)"))
+    assert k.submitters == (Person("R.A. (Rik) Janssen"), Person("Jan (Rik) de Vries", "SP"))
+
+
 def test_footer_is_optional() -> None:
     text = BASE.split("\n\n\nKamervraag document")[0]
     k = parse_text(text)
@@ -478,8 +494,8 @@ ERRORS: list[tuple[str, str, str]] = [
     ),
     (
         "junk in the footer",
-        BASE + "Iets anders\n",
-        'x.txt:23: unexpected line in the footer: "Iets anders"',
+        BASE + "\nIets anders\n",
+        'x.txt:24: unexpected line in the footer: "Iets anders"',
     ),
     (
         "footer title without number",
