@@ -72,8 +72,8 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
     """A progress callback: a bar on a terminal, a plain line per 10% otherwise."""
     if not enabled:
         return (lambda _e: None), (lambda: None)
-    err = click.get_text_stream("stderr")
-    state: dict[str, Any] = {"bar": None, "last": -1}
+    err = sys.stderr
+    state: dict[str, Any] = {"bar": None}
     tty = err.isatty()
 
     def report(event: Any) -> None:
@@ -90,7 +90,7 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
                 state["bar"].__enter__()
             state["bar"].update(1)
             return
-        step = max(1, event.total // 10)
+        step = max(500, event.total // 10)
         if event.done == event.total or event.done % step == 0:
             click.echo(f"parsed {event.done}/{event.total} files", err=True)
 
@@ -370,9 +370,9 @@ def _dates_line(kv: Any) -> str:
 
 
 def _print_result(result: Any, questions: int) -> None:
-    what = f' for "{result.query}"' if result.query.strip() else ""
+    what = f" for: {result.query.strip()}" if result.query.strip() else ""
     if not result.total:
-        click.echo(f"No Kamervragen found{what}.")
+        click.echo(f"No Kamervragen found{what}")
         return
     first = (result.page - 1) * result.limit + 1
     last = first + len(result.hits) - 1
@@ -380,11 +380,11 @@ def _print_result(result: Any, questions: int) -> None:
     shown = f"{first}-{last}" if last > first else str(first)
     if not result.hits:
         click.echo(
-            f"{result.total} {noun}{what}; page {result.page} is past the last page "
-            f"({result.pages})."
+            f"{result.total} {noun} found{what}; page {result.page} is past the last page "
+            f"({result.pages})"
         )
         return
-    click.echo(f"{result.total} {noun}{what}, showing {shown}:")
+    click.echo(f"{result.total} {noun} found{what} (showing {shown})")
     for hit in result.hits:
         kv = hit.kamervraag
         click.echo("")
@@ -450,10 +450,10 @@ def show_cmd(obj: _Context, kamervraag_id: str, nr: int | None, as_json: bool) -
         click.echo(f"Answered:    {kv.answered.isoformat()} ({days} day{'s' if days != 1 else ''})")
     else:
         click.echo("Answered:    not answered")
-    label = "Submitters:" if len(kv.submitters) > 1 else "Submitter: "
-    click.echo(f"{label} {', '.join(p.display() for p in kv.submitters)}")
+    label = "Submitters:" if len(kv.submitters) > 1 else "Submitter:"
+    click.echo(f"{label:<12} {', '.join(p.display() for p in kv.submitters)}")
     for i, person in enumerate(kv.ministers):
-        click.echo(f"{'Ministers:  ' if i == 0 else '            '} {person.display()}")
+        click.echo(f"{'Ministers:' if i == 0 else '':<12} {person.display()}")
     if kv.subjects:
         click.echo(f"Subjects:    {', '.join(kv.subjects)}")
     if kv.question_url:
@@ -494,16 +494,22 @@ def status_cmd(obj: _Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
         return
-    click.echo(f"Index:      {obj.index}")
-    click.echo(f"Source:     {manifest.get('source')}")
-    click.echo(
-        f"Kamervragen: {manifest['documents_in_index']} ({manifest.get('questions')} questions)"
-    )
-    click.echo(f"Built:      {manifest.get('built')}")
-    click.echo(
-        f"Analyzer:   version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}"
-    )
-    click.echo(f"Size:       {manifest['size_bytes'] / 1e6:.1f} MB")
+    rows = [
+        ("Index:", str(obj.index)),
+        ("Source:", str(manifest.get("source"))),
+        (
+            "Kamervragen:",
+            f"{manifest['documents_in_index']} ({manifest.get('questions')} questions)",
+        ),
+        ("Built:", str(manifest.get("built"))),
+        (
+            "Analyzer:",
+            f"version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}",
+        ),
+        ("Size:", f"{manifest['size_bytes'] / 1e6:.1f} MB"),
+    ]
+    for label, value in rows:
+        click.echo(f"{label:<12} {value}")
 
 
 def main() -> None:

@@ -76,8 +76,8 @@ def make_schema() -> fields.Schema:
         minister=fields.TEXT(analyzer=names),
         indiener=fields.TEXT(analyzer=names),
         partij=fields.TEXT(analyzer=names),
-        asked=fields.NUMERIC(int, bits=32, signed=False, sortable=True),
-        answered=fields.NUMERIC(int, bits=32, signed=False, sortable=True),
+        asked=fields.NUMERIC(int, bits=32, sortable=True),
+        answered=fields.NUMERIC(int, bits=32, sortable=True),
         doc=fields.STORED(),
     )
 

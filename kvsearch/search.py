@@ -60,7 +60,8 @@ MONTHS = [
 _NAME_ANALYZER = DutchAnalyzer(stem=False)
 _BM25_K1 = 1.2
 _BM25_B = 0.75
-_SNIPPET_CHARS = 220
+_SNIPPET_CHARS = 160
+_QUESTION_CHARS = 240
 _MAX_DATE = dt.date(9999, 12, 31)
 
 
@@ -257,6 +258,8 @@ def _fix_nots(q: query.Query) -> query.Query:
         return q
     if isinstance(q, query.Not):
         return query.Not(_fix_nots(q.query))
+    if isinstance(q, query.BinaryQuery):  # AndNot, AndMaybe, Require (before CompoundQuery)
+        return q.__class__(_fix_nots(q.a), _fix_nots(q.b))
     if isinstance(q, query.CompoundQuery):
         subs = [_fix_nots(s) for s in q.subqueries]
         nots = [s.query for s in subs if isinstance(s, query.Not)]
@@ -266,8 +269,6 @@ def _fix_nots(q: query.Query) -> query.Query:
             excl = query.Or(nots) if len(nots) > 1 else nots[0]
             return query.AndNot(base, excl)
         return q.__class__(subs, boost=q.boost)
-    if isinstance(q, query.BinaryQuery):
-        return q.__class__(_fix_nots(q.a), _fix_nots(q.b))
     return q
 
 
@@ -321,7 +322,8 @@ def filter_query(filters: Filters) -> query.Query | None:
     if filters.date_from or filters.date_to:
         lo = date_number(filters.date_from or dt.date(1, 1, 1))
         hi = date_number(filters.date_to or _MAX_DATE)
-        # Both bounds always given: an open start matches everything on unsigned fields.
+        # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
+        # on unsigned numeric fields (an open start matches everything).
         parts.append(query.NumericRange("asked", lo, hi))
     if not parts:
         return None
@@ -555,7 +557,7 @@ class _PairText:
     def snippet(self, matches: Any) -> Fragment:
         q_spans = _spans(self.q_tokens, matches)
         a_spans = _spans(self.a_tokens, matches)
-        question = _fragment(self.qa.question, q_spans)
+        question = _fragment(self.qa.question, q_spans, width=_QUESTION_CHARS)
         if not self.qa.answer:
             return question
         if not a_spans and q_spans:

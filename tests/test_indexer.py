@@ -103,8 +103,11 @@ def test_failed_build_leaves_the_old_index(
         assert s.search("ambtenaren").total > 0
 
 
-def test_document_count_is_verified(sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_document_count_is_verified(
+    sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A writer that silently drops a document makes the build fail loudly."""
+
     class DroppingWriter:
         def __init__(self, inner):  # type: ignore[no-untyped-def]
             self.inner = inner

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
+import operator
 import shutil
 from pathlib import Path
 
@@ -181,8 +183,8 @@ def test_filters_combine_with_query(searcher: Searcher) -> None:
         ("2024-01", "2024-01", 1),
         ("2024", "2024", 36),
         ("2024-11-19", "2024-11-19", 5),
-        ("2024-11-20", None, 5),
-        (None, "2024-06", 2),
+        ("2024-11-20", None, 6),
+        (None, "2024-06", 3),
         ("2025", None, 0),
     ],
 )
@@ -213,7 +215,7 @@ def test_empty_query_lists_newest_first(searcher: Searcher) -> None:
 def test_paging(searcher: Searcher) -> None:
     everything = ids(searcher.search("", limit=100))
     pages = [ids(searcher.search("", limit=10, page=p)) for p in (1, 2, 3, 4, 5)]
-    assert sum(pages, []) == everything
+    assert functools.reduce(operator.iadd, pages, []) == everything
     assert pages[4] == []
     assert searcher.search("", limit=10, page=2).hits[0].rank == 11
 
@@ -287,8 +289,18 @@ def test_damaged_index_asks_for_rebuild(sample_index: Path, tmp_path: Path) -> N
 
 
 QUERY_ALPHABET = st.sampled_from(
-    list('abcdeghikmnorstuvwyzëöş0123456789 "()*?:-+^~[]{}/\\')
-    + ["AND", "OR", "NOT", "minister:", "titel:", "vraag:", "waterstof", " ", "'"]
+    [
+        *list('abcdeghikmnorstuvwyzëöş0123456789 "()*?:-+^~[]{}/\\'),
+        "AND",
+        "OR",
+        "NOT",
+        "minister:",
+        "titel:",
+        "vraag:",
+        "waterstof",
+        " ",
+        "'",
+    ]
 )
 
 
