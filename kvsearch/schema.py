@@ -18,16 +18,19 @@ Field weights (BM25F, applied as query boosts in :data:`SEARCH_FIELDS`):
 from __future__ import annotations
 
 import json
+import re
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
-from whoosh import fields
+from whoosh import columns, fields
+from whoosh.analysis import Token
 
-from kvsearch.analysis import ANALYZER_VERSION, STEMMER, DutchAnalyzer
+from kvsearch.analysis import ANALYZER_VERSION, STEMMER, VALUE_GAP, DutchAnalyzer, analyze, fold
 from kvsearch.model import Kamervraag
 
 #: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -45,6 +48,8 @@ FIELD_ALIASES: dict[str, str] = {
     "antwoorden": "antwoorden",
     "ministerie": "ministerie",
     "nummer": "nummer",
+    "ministerpartij": "ministerpartij",
+    "indienerpartij": "indienerpartij",
 }
 
 #: Fields searched by words without a field prefix, with their BM25F weights.
@@ -65,6 +70,7 @@ TEXT_FIELDS = ("titel", "vragen", "antwoorden", "onderwerp")
 def make_schema() -> fields.Schema:
     text = DutchAnalyzer(stem=True)
     names = DutchAnalyzer(stem=False)
+    people = PersonNameAnalyzer()
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
         nummer=fields.TEXT(analyzer=text),
@@ -73,11 +79,16 @@ def make_schema() -> fields.Schema:
         antwoorden=fields.TEXT(analyzer=text),
         onderwerp=fields.TEXT(analyzer=text),
         ministerie=fields.TEXT(analyzer=text),
-        minister=fields.TEXT(analyzer=names),
-        indiener=fields.TEXT(analyzer=names),
+        minister=fields.TEXT(analyzer=people),
+        indiener=fields.TEXT(analyzer=people),
         partij=fields.TEXT(analyzer=names),
+        ministerpartij=fields.TEXT(analyzer=names),
+        indienerpartij=fields.TEXT(analyzer=names),
         asked=fields.NUMERIC(int, bits=32, sortable=True),
         answered=fields.NUMERIC(int, bits=32, sortable=True),
+        # Days between asked and answered; -1 when not answered. Signed, so ranges work.
+        days=fields.NUMERIC(int, bits=32, sortable=True),
+        facets=fields.COLUMN(columns.VarBytesColumn()),
         doc=fields.STORED(),
     )
 
@@ -107,10 +118,195 @@ def document(kv: Kamervraag) -> dict[str, Any]:
         "minister": "\n".join(p.name for p in kv.ministers),
         "indiener": "\n".join(p.name for p in kv.submitters),
         "partij": "\n".join(parties),
+        "ministerpartij": "\n".join(_unique(p.party for p in kv.ministers)),
+        "indienerpartij": "\n".join(_unique(p.party for p in kv.submitters)),
         "asked": date_number(kv.asked),
         "answered": date_number(kv.answered),
+        "days": answer_days(kv),
+        "facets": facet_record(kv),
         "doc": pack(kv),
     }
+
+
+def answer_days(kv: Kamervraag) -> int:
+    """Days between asked and answered for the ``days`` field: -1 when not answered."""
+    days = kv.answer_days
+    return -1 if days is None else max(0, days)
+
+
+# ---------------------------------------------------------------- facet column
+#
+# Facets and statistics are computed from one column, ``facets``: per document a compact
+# UTF-8 record, read without touching the stored documents. Layout: the fields below
+# joined by FIELD_SEP; a multi-valued field joins its values with VALUE_SEP. Values are
+# de-duplicated per document (case and accents ignored), so a Kamervraag counts once per
+# value however often the value occurs in it.
+
+FIELD_SEP = "\x1e"
+VALUE_SEP = "\x1f"
+
+#: The multi-valued facets, in record order.
+RECORD_LISTS = ("minister", "party", "ministry", "submitter", "submitter-party", "subject")
+#: After the lists: year asked, answer days ("" when unanswered), number of questions.
+RECORD_YEAR = len(RECORD_LISTS)
+RECORD_DAYS = RECORD_YEAR + 1
+RECORD_QUESTIONS = RECORD_YEAR + 2
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f]+")
+_ROLE_SPLIT_RE = re.compile(r"\s+,\s*")
+_ROLE_PREFIX_RE = re.compile(
+    r"^(?:minister-president|minister|staatssecretaris|staatsecretaris)\b"
+    r"(?:\s+zonder\s+portefeuille)?(?:\s+(?:voor|van))?\s*",
+    re.IGNORECASE,
+)
+
+
+def ministry_of(role: str) -> list[str]:
+    """The ministry part(s) of a role text: "minister justitie en veiligheid" ->
+    ["justitie en veiligheid"]; "minister-president , minister algemene zaken" ->
+    ["algemene zaken"]; "minister voor medische zorg" -> ["medische zorg"]."""
+    out = []
+    for part in _ROLE_SPLIT_RE.split(role.strip()):
+        rest = _ROLE_PREFIX_RE.sub("", part.strip()).strip(" ,")
+        if rest:
+            out.append(rest)
+    return out
+
+
+def _clean(value: str) -> str:
+    return " ".join(_CONTROL_RE.sub(" ", value).split())
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values, cleaned, without case/accent duplicates, in order."""
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        value = _clean(value)
+        key = fold(value)
+        if value and key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+def facet_record(kv: Kamervraag) -> bytes:
+    """The ``facets`` column value of a Kamervraag (see the layout above)."""
+    lists = (
+        [p.name for p in kv.ministers],
+        [p.party for p in kv.ministers],
+        [m for p in kv.ministers for m in ministry_of(p.role)],
+        [p.name for p in kv.submitters],
+        [p.party for p in kv.submitters],
+        list(kv.subjects),
+    )
+    days = kv.answer_days
+    parts = [VALUE_SEP.join(_unique(values)) for values in lists]
+    parts += [str(kv.asked.year), "" if days is None else str(max(0, days)), str(len(kv.questions))]
+    return FIELD_SEP.join(parts).encode("utf-8")
+
+
+# ---------------------------------------------------------------- person names
+
+_INITIALS_RE = re.compile(r"\s*((?:[^\W\d_]{1,2}\.\s*)+)(?=[^\W\d_])")
+
+
+class PersonNameAnalyzer(DutchAnalyzer):
+    """Names of people (one per line), folded and split like text, with initials.
+
+    Leading initials count as one word, their first letter: "H.M. de Jonge" is analysed
+    as "h de jonge" (at index and query time alike). At index time, a full first name also
+    yields its initial at the same position: "Hugo de Jonge" is found by "hugo de jonge",
+    "de jonge", "h. de jonge" and "h.m. de jonge". So a name in initials form and a written
+    out name meet on the initials form; "hugo de jonge" does not find "H.M. de Jonge".
+    """
+
+    def __init__(self) -> None:
+        super().__init__(stem=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PersonNameAnalyzer)
+
+    def __hash__(self) -> int:
+        return hash(PersonNameAnalyzer)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        if not tokenize:
+            yield from super().__call__(
+                value,
+                positions,
+                chars,
+                keeporiginal,
+                removestops,
+                start_pos,
+                start_char,
+                tokenize,
+                mode,
+                **kwargs,
+            )
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term, pos, startchar, endchar in person_terms(value, query=mode == "query"):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[startchar:endchar]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + startchar
+                token.endchar = start_char + endchar
+            yield token
+
+
+def person_terms(text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
+    """``(term, position, startchar, endchar)`` of names, one per line (see
+    :class:`PersonNameAnalyzer`); lines are :data:`VALUE_GAP` positions apart."""
+    base = 0
+    line_start = 0
+    for line in text.split("\n"):
+        last = -1
+        for term, pos, start, end in _name_terms(line, query):
+            last = max(last, pos)
+            yield term, base + pos, line_start + start, line_start + end
+        if last >= 0:
+            base += last + 1 + VALUE_GAP
+        line_start += len(line) + 1
+
+
+def _name_terms(line: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
+    mode = "query" if query else "index"
+    m = _INITIALS_RE.match(line)
+    if m:
+        yield fold(m.group(1).strip()[0]), 0, m.start(1), m.end(1)
+        offset = m.end(1)
+        for term, pos, start, end in analyze(line[offset:], mode=mode, stem=False, stops=False):
+            yield term, pos + 1, start + offset, end + offset
+        return
+    tokens = list(analyze(line, mode=mode, stem=False, stops=False))
+    if query or not tokens or tokens[-1][1] == 0:
+        yield from tokens
+        return
+    first_word = [t for t in tokens if t[1] == 0]
+    yield from first_word
+    first, _pos, start, end = first_word[0]
+    initial = first[0]
+    if len(first) > 1 and initial.isalpha() and all(t[0] != initial for t in first_word):
+        yield initial, 0, start, end
+    yield from tokens[len(first_word) :]
 
 
 def pack(kv: Kamervraag) -> bytes:

@@ -16,11 +16,16 @@ is read as plain words; what cannot be searched at all raises :class:`QueryError
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import functools
+import heapq
 import math
 import os
 import re
+import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,7 +35,7 @@ from whoosh import qparser, query, scoring
 from whoosh.searching import Searcher as WhooshSearcher
 
 from kvsearch import store
-from kvsearch.analysis import DutchAnalyzer, analyze, fold
+from kvsearch.analysis import analyze, fold
 from kvsearch.errors import (
     IndexCorruptError,
     IndexVersionError,
@@ -39,7 +44,20 @@ from kvsearch.errors import (
     QueryError,
 )
 from kvsearch.model import QA, Kamervraag
-from kvsearch.schema import FIELD_ALIASES, SEARCH_FIELDS, TEXT_FIELDS, date_number, unpack
+from kvsearch.schema import (
+    FIELD_ALIASES,
+    FIELD_SEP,
+    RECORD_DAYS,
+    RECORD_LISTS,
+    RECORD_QUESTIONS,
+    RECORD_YEAR,
+    SEARCH_FIELDS,
+    TEXT_FIELDS,
+    VALUE_SEP,
+    date_number,
+    make_schema,
+    unpack,
+)
 from kvsearch.schema import version_record as current_version
 
 MONTHS = [
@@ -57,7 +75,6 @@ MONTHS = [
     "december",
 ]
 
-_NAME_ANALYZER = DutchAnalyzer(stem=False)
 _BM25_K1 = 1.2
 _BM25_B = 0.75
 _SNIPPET_CHARS = 160
@@ -107,18 +124,96 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] | None = None
     suggestion: str | None = None
 
+    sort: str = "relevance"
+
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
 
 
 @dataclass(frozen=True)
+class QuestionHit:
+    """One question/answer pair of a Kamervraag, ranked on its own (``--per-question``)."""
+
+    kamervraag: Kamervraag
+    nr: int
+    score: float
+    rank: int
+    question: Fragment
+    answer: Fragment | None = None  # None: not answered
+
+    @property
+    def id(self) -> str:
+        return self.kamervraag.id
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Ranked question/answer pairs; ``total`` counts pairs, ``kamervragen`` the matching
+    Kamervragen (what the facets count). With a query, the pairs are those of the
+    ``pool`` best-matching Kamervragen."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: tuple[QuestionHit, ...]
+    kamervragen: int
+    facets: dict[str, list[tuple[str, int]]] | None = None
+    sort: str = "relevance"
+    pool: int | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    """Answer statistics of a group of Kamervragen (``value`` "" for all of them)."""
+
+    value: str
+    count: int
+    answered: int
+    median_days: float | None
+    p90_days: int | None
+
+    @property
+    def answered_share(self) -> float:
+        return self.answered / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    query: str
+    by: str
+    overall: StatsRow
+    rows: tuple[StatsRow, ...]
+
+
+@dataclass(frozen=True)
 class Filters:
-    """Filters on the metadata; empty tuples and None mean "no filter"."""
+    """Filters on the metadata; empty tuples and None mean "no filter".
+
+    Text filters are repeatable: the values of one filter are OR-ed, different filters
+    AND-ed. Each value matches whole words, or a phrase, within one value of the field
+    (one person, one party, one role, one subject), case and accents ignored.
+    """
 
     ministers: tuple[str, ...] = ()
     date_from: dt.date | None = None  # on the date asked, inclusive
     date_to: dt.date | None = None
+    ministries: tuple[str, ...] = ()  # role text of an answering minister
+    parties: tuple[str, ...] = ()  # party of an answering minister
+    submitters: tuple[str, ...] = ()
+    submitter_parties: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    answered_from: dt.date | None = None  # on the date answered, inclusive
+    answered_to: dt.date | None = None
+    answered: bool | None = None  # True: answered only; False: unanswered only
+    min_days: int | None = None  # answer time in days, inclusive (answered only)
+    max_days: int | None = None
+    late: bool = False  # answered after more than LATE_DAYS days
 
 
 # ---------------------------------------------------------------- dates
@@ -313,30 +408,87 @@ def query_words(q: query.Query | None) -> tuple[set[str], list[str], list[tuple[
 # ---------------------------------------------------------------- filters
 
 
-def filter_query(filters: Filters) -> query.Query | None:
+#: Answers later than this many days are late: three weeks, plus one postponement.
+LATE_DAYS = 42
+_MAX_DAYS = 10**6
+_NO_DAYS = -2  # a value of the days field no document has: a range that matches nothing
+
+#: Text filters: (Filters attribute, index field, command-line option).
+TEXT_FILTERS = (
+    ("ministers", "minister", "--minister"),
+    ("ministries", "ministerie", "--ministry"),
+    ("parties", "ministerpartij", "--party"),
+    ("submitters", "indiener", "--submitter"),
+    ("submitter_parties", "indienerpartij", "--submitter-party"),
+    ("subjects", "onderwerp", "--subject"),
+)
+
+
+def filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
+    """The Whoosh query selecting what ``filters`` allow; None when they allow everything."""
+    schema = schema if schema is not None else _default_schema()
     parts: list[query.Query] = []
-    if filters.ministers:
-        parts.append(
-            query.Or([_name_query("minister", n, "--minister") for n in filters.ministers])
-        )
+    for attr, fieldname, option in TEXT_FILTERS:
+        values = getattr(filters, attr)
+        if values:
+            subs = [_value_query(schema, fieldname, v, option) for v in values]
+            parts.append(subs[0] if len(subs) == 1 else query.Or(subs))
     if filters.date_from or filters.date_to:
-        lo = date_number(filters.date_from or dt.date(1, 1, 1))
-        hi = date_number(filters.date_to or _MAX_DATE)
-        # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
-        # on unsigned numeric fields (an open start matches everything).
-        parts.append(query.NumericRange("asked", lo, hi))
+        parts.append(_date_range("asked", filters.date_from, filters.date_to))
+    if filters.answered_from or filters.answered_to:
+        parts.append(_date_range("answered", filters.answered_from, filters.answered_to))
+    lo, hi = _days_bounds(filters)
+    if lo is not None:
+        parts.append(query.NumericRange("days", lo, hi))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else query.And(parts)
 
 
-def _name_query(fieldname: str, text: str, option: str) -> query.Query:
-    words = [t.text for t in _NAME_ANALYZER(text, mode="query")]
+def _date_range(fieldname: str, first: dt.date | None, last: dt.date | None) -> query.Query:
+    # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
+    # on unsigned numeric fields (an open start matches everything). An unanswered
+    # Kamervraag has answered = 0, below every real date.
+    lo = date_number(first or dt.date(1, 1, 1))
+    hi = date_number(last or _MAX_DATE)
+    return query.NumericRange(fieldname, lo, hi)
+
+
+def _days_bounds(filters: Filters) -> tuple[int | None, int]:
+    """The range of the ``days`` field (-1 = unanswered) the filters allow; (None, _) = any."""
+    lo: int | None = None
+    hi = _MAX_DAYS
+    if filters.answered is True:
+        lo = 0
+    if filters.min_days is not None:
+        lo = max(lo or 0, filters.min_days)
+    if filters.late:
+        lo = max(lo or 0, LATE_DAYS + 1)
+    if filters.max_days is not None:
+        lo = lo or 0
+        hi = filters.max_days
+    if filters.answered is False:
+        # Unanswered, and any answer-time filter as well: nothing can match both.
+        return (-1, -1) if lo is None else (_NO_DAYS, _NO_DAYS)
+    if lo is not None and lo > hi:
+        return _NO_DAYS, _NO_DAYS
+    return lo, hi
+
+
+def _value_query(schema: Any, fieldname: str, text: str, option: str) -> query.Query:
+    """Words of ``text`` as the field's analyzer makes them: a term, or a phrase."""
+    analyzer = schema[fieldname].analyzer
+    words = [t.text for t in analyzer(text, mode="query")]
     if not words:
-        raise QueryError(f"{option} {text!r} holds no name to search for")
+        raise QueryError(f"{option} {text!r} holds nothing to search for; give a word or a name")
     if len(words) == 1:
         return query.Term(fieldname, words[0])
     return query.Phrase(fieldname, words)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_schema() -> Any:
+    return make_schema()
 
 
 # ---------------------------------------------------------------- the searcher
@@ -350,6 +502,7 @@ class Searcher:
         self.manifest: dict[str, Any] = {}
         self._ix: Any = None
         self._searcher: WhooshSearcher | None = None
+        self._column_cache: dict[str, list[int]] = {}
         self._open()
 
     def _open(self) -> None:
@@ -410,38 +563,44 @@ class Searcher:
         *,
         limit: int = 10,
         page: int = 1,
+        sort: str | None = None,
+        facets: bool | str | Sequence[str] | None = None,
+        facet_limit: int = 10,
     ) -> SearchResult:
-        if limit < 1:
-            raise QueryError("the limit must be at least 1")
-        if page < 1:
-            raise QueryError("the page number must be at least 1")
-        filters = filters or Filters()
-        q = parse_query(text, self._s.schema)
-        if q is None and text.strip():
-            raise QueryError(
-                f"nothing to search for in {text!r}: give words, or leave the query out "
-                "to list Kamervragen by their filters"
-            )
-        fq = filter_query(filters)
+        """Ranked Kamervragen. ``sort``: relevance (the default with a query), newest (the
+        default without), oldest or answer-time (slowest first, unanswered last).
+        ``facets``: True for all, or facet names (see :data:`FACETS`)."""
+        _check_paging(limit, page)
+        q, fq = self._queries(text, filters)
+        sort = _sort_order(sort, q)
+        names = facet_names(facets)
         wanted = page * limit
+        docs: list[int] | None = None
         try:
-            if q is None:
-                results = self._s.search(
-                    query.Every(), filter=fq, limit=wanted, sortedby="asked", reverse=True
-                )
-            else:
+            if q is not None and sort == "relevance" and not names:
                 results = self._s.search(q, filter=fq, limit=wanted)
-            total = len(results)
-            rows = [(hit.score, hit["doc"]) for hit in results[(page - 1) * limit : wanted]]
+                total = len(results)
+                rows = [(hit.score, hit.docnum) for hit in results[(page - 1) * limit : wanted]]
+            else:
+                docs = self._matching(q, fq)
+                total = len(docs)
+                if sort == "relevance":
+                    rows = self._top(q, docs, wanted)[(page - 1) * limit :]
+                else:
+                    rows = [(0.0, d) for d in self._ordered(docs, sort, wanted)]
+                    rows = rows[(page - 1) * limit :]
         except KvsearchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
+        counts = None
+        if names:
+            counts = facet_counts(self._records(docs or []), names, facet_limit)
         terms, prefixes, phrases = query_words(q)
         scorer = _QuestionScorer(self._s, terms, prefixes, phrases)
         hits = []
-        for offset, (score, blob) in enumerate(rows):
-            kv = unpack(blob)
+        for offset, (score, docnum) in enumerate(rows):
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
             hits.append(
                 Hit(
                     kamervraag=kv,
@@ -450,7 +609,204 @@ class Searcher:
                     questions=tuple(scorer.rank(kv)),
                 )
             )
-        return SearchResult(text, total, page, limit, tuple(hits))
+        return SearchResult(text, total, page, limit, tuple(hits), facets=counts, sort=sort)
+
+    def count(
+        self,
+        text: str = "",
+        filters: Filters | None = None,
+        *,
+        facets: bool | str | Sequence[str] | None = True,
+        facet_limit: int = 10,
+    ) -> SearchResult:
+        """Only the number of matching Kamervragen and the facet counts; no hits."""
+        q, fq = self._queries(text, filters)
+        names = facet_names(facets)
+        docs = self._run(text, self._matching, q, fq)
+        counts = facet_counts(self._records(docs), names, facet_limit) if names else None
+        return SearchResult(text, len(docs), 1, 0, (), facets=counts, sort=_sort_order(None, q))
+
+    def search_questions(
+        self,
+        text: str = "",
+        filters: Filters | None = None,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str | None = None,
+        facets: bool | str | Sequence[str] | None = None,
+        facet_limit: int = 10,
+        pool: int | None = None,
+    ) -> QuestionResult:
+        """Question/answer pairs instead of whole Kamervragen.
+
+        With a query: the ``pool`` best-matching Kamervragen (after filters) are taken, each
+        of their pairs is scored on its own text (BM25 with the index's IDF, plus a phrase
+        bonus: the scorer that picks a hit's best questions), and the matching pairs are
+        ranked together (ties: the Kamervraag's rank, then the question number). Other
+        sorts order the same pairs by their Kamervraag. Without a query: every pair of
+        every matching Kamervraag, in Kamervraag order (newest first by default).
+        """
+        _check_paging(limit, page)
+        pool = pool or QUESTION_POOL
+        q, fq = self._queries(text, filters)
+        sort = _sort_order(sort, q)
+        names = facet_names(facets)
+        docs = self._run(text, self._matching, q, fq)
+        counts = facet_counts(self._records(docs), names, facet_limit) if names else None
+        first = (page - 1) * limit
+        if q is None:
+            total, picked = self._all_pairs(docs, sort, first, limit)
+            used_pool = None
+        else:
+            pairs = self._pool_pairs(text, q, docs, sort, pool)
+            total, picked = len(pairs), pairs[first : first + limit]
+            used_pool = pool
+        terms, prefixes, _phrases = query_words(q)
+        matches = _term_matcher(terms, prefixes)
+        hits = []
+        for offset, (score, kv, nr) in enumerate(picked):
+            qa = kv.question(nr)
+            assert qa is not None
+            question, answer = _pair_fragments(qa, matches)
+            hits.append(QuestionHit(kv, nr, score, first + offset + 1, question, answer))
+        return QuestionResult(
+            text, total, page, limit, tuple(hits), len(docs), counts, sort, used_pool
+        )
+
+    def stats(
+        self, text: str = "", filters: Filters | None = None, *, by: str = "minister"
+    ) -> Stats:
+        """How many Kamervragen match, how many were answered and how fast, overall and per
+        value of ``by`` (a facet name other than answer-time)."""
+        if by not in STATS_BY:
+            raise QueryError(f"cannot group by {by!r}; choose one of {', '.join(STATS_BY)}")
+        q, fq = self._queries(text, filters)
+        docs = self._run(text, self._matching, q, fq)
+        return compute_stats(self._records(docs), text, by)
+
+    # -------------------------------------------------------------- internals
+
+    def _queries(
+        self, text: str, filters: Filters | None
+    ) -> tuple[query.Query | None, query.Query | None]:
+        q = parse_query(text, self._s.schema)
+        if q is None and text.strip():
+            raise QueryError(
+                f"nothing to search for in {text!r}: give words, or leave the query out "
+                "to list Kamervragen by their filters"
+            )
+        return q, filter_query(filters or Filters(), self._s.schema)
+
+    def _run(self, text: str, func: Any, *args: Any) -> Any:
+        try:
+            return func(*args)
+        except KvsearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
+            raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
+
+    def _matching(self, q: query.Query | None, fq: query.Query | None) -> list[int]:
+        """The document numbers of every match, ascending."""
+        s = self._s
+        if fq is None:
+            return sorted(s.reader().all_doc_ids() if q is None else s.docs_for_query(q))
+        allowed = s.docs_for_query(fq)
+        if q is None:
+            return sorted(allowed)
+        allow = set(allowed)
+        return sorted(d for d in s.docs_for_query(q) if d in allow)
+
+    def _top(self, q: query.Query | None, docs: list[int], n: int) -> list[tuple[float, int]]:
+        """The ``n`` best of ``docs`` by relevance: (score, docnum)."""
+        if not docs or q is None:
+            return []
+        results = self._s.search(q, filter=set(docs), limit=n)
+        return [(hit.score, hit.docnum) for hit in results]
+
+    def _ordered(self, docs: list[int], sort: str, n: int) -> list[int]:
+        """The first ``n`` of ``docs`` in a metadata order (ties: index order)."""
+        asked = self._numbers("asked")
+        if sort == "newest":
+            return heapq.nlargest(n, docs, key=asked.__getitem__)
+        if sort == "oldest":
+            return heapq.nsmallest(n, docs, key=asked.__getitem__)
+        days = self._numbers("days")
+        return heapq.nlargest(n, docs, key=lambda d: (days[d], asked[d]))
+
+    def _numbers(self, fieldname: str) -> Sequence[int]:
+        """A numeric column of the whole index, by document number (sortable form)."""
+        cached = self._column_cache.get(fieldname)
+        if cached is None:
+            values: list[int] = []
+            for reader, offset in self._s.reader().leaf_readers():
+                values.extend([0] * (offset - len(values)))
+                values.extend(_numeric_values(reader, fieldname))
+            cached = self._column_cache[fieldname] = values
+        return cached
+
+    def _records(self, docs: Sequence[int]) -> list[bytes]:
+        """The facet records of ``docs`` (ascending document numbers)."""
+        leaves = [
+            (offset, reader.column_reader("facets", translate=False))
+            for reader, offset in self._s.reader().leaf_readers()
+        ]
+        if len(leaves) == 1 and leaves[0][0] == 0:
+            get = leaves[0][1].__getitem__
+            return [get(d) for d in docs]
+        starts = [offset for offset, _r in leaves]
+        out = []
+        for d in docs:
+            offset, reader = leaves[bisect.bisect_right(starts, d) - 1]
+            out.append(reader[d - offset])
+        return out
+
+    def _all_pairs(
+        self, docs: list[int], sort: str, first: int, limit: int
+    ) -> tuple[int, list[tuple[float, Kamervraag, int]]]:
+        """Without a query: every pair of ``docs`` in Kamervraag order; one page of them."""
+        ordered = self._ordered(docs, sort, len(docs))
+        sizes = dict(zip(docs, question_counts(self._records(docs)), strict=True))
+        total = sum(sizes.values())
+        picked: list[tuple[float, Kamervraag, int]] = []
+        seen = 0
+        for docnum in ordered:
+            size = sizes[docnum]
+            if seen + size <= first:
+                seen += size
+                continue
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
+            for qa in kv.questions:
+                if seen >= first and len(picked) < limit:
+                    picked.append((0.0, kv, qa.nr))
+                seen += 1
+            if len(picked) >= limit:
+                break
+        return total, picked
+
+    def _pool_pairs(
+        self, text: str, q: query.Query, docs: list[int], sort: str, pool: int
+    ) -> list[tuple[float, Kamervraag, int]]:
+        """The matching pairs of the ``pool`` best Kamervragen of ``docs``, in ``sort`` order."""
+        top = self._run(text, self._top, q, docs, pool)
+        terms, prefixes, phrases = query_words(q)
+        scorer = _QuestionScorer(self._s, terms, prefixes, phrases)
+        rows = []  # (score, kamervraag rank, nr, kv, docnum)
+        for rank, (doc_score, docnum) in enumerate(top):
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
+            if terms or prefixes:
+                rows += [(m.score, rank, m.nr, kv, docnum) for m in scorer.rank(kv)]
+            else:  # only metadata fields in the query: every pair, in Kamervraag order
+                rows += [
+                    (round(float(doc_score), 4), rank, qa.nr, kv, docnum) for qa in kv.questions
+                ]
+        if sort == "relevance":
+            rows.sort(key=lambda r: (-r[0], r[1], r[2]))
+        else:
+            kept = sorted({r[4] for r in rows})
+            order = {d: i for i, d in enumerate(self._ordered(kept, sort, len(kept)))}
+            rows.sort(key=lambda r: (order[r[4]], r[2]))
+        return [(score, kv, nr) for score, _rank, nr, kv, _d in rows]
 
 
 def _check_version(index_dir: Path, manifest: dict[str, Any]) -> None:
@@ -616,3 +972,220 @@ def _fragment(text: str, spans: list[tuple[int, int]], width: int = _SNIPPET_CHA
     shift = len(prefix) - start
     kept = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
     return Fragment(piece, kept)
+
+
+# ---------------------------------------------------------------- facets and statistics
+#
+# Computed from the ``facets`` column (see kvsearch.schema): one compact record per
+# Kamervraag, read for the matching documents only, never the stored documents. Every
+# count counts Kamervragen: a record holds each value once.
+
+#: Facet names, in display order.
+FACETS = (*RECORD_LISTS, "year", "answer-time")
+#: What ``stats`` can group by.
+STATS_BY = (*RECORD_LISTS, "year")
+#: Answer-time buckets: (label, lowest days, highest days).
+ANSWER_TIME_BUCKETS = (
+    ("<=21 days", 0, 21),
+    ("22-42 days", 22, LATE_DAYS),
+    ("43-90 days", LATE_DAYS + 1, 90),
+    (">90 days", 91, _MAX_DAYS),
+)
+UNANSWERED = "unanswered"
+#: Sort orders.
+SORTS = ("relevance", "newest", "oldest", "answer-time")
+#: --per-question with a query: how many of the best Kamervragen have their pairs ranked.
+QUESTION_POOL = 300
+
+_FIELD_SEP = FIELD_SEP.encode()
+_VALUE_SEP = VALUE_SEP.encode()
+_RECORD_SIZE = RECORD_QUESTIONS + 1
+
+
+def _check_paging(limit: int, page: int) -> None:
+    if limit < 1:
+        raise QueryError("the limit must be at least 1")
+    if page < 1:
+        raise QueryError("the page number must be at least 1")
+
+
+def _sort_order(sort: str | None, q: query.Query | None) -> str:
+    if sort is None:
+        return "relevance" if q is not None else "newest"
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort order {sort!r}; choose one of {', '.join(SORTS)}")
+    if sort == "relevance" and q is None:
+        return "newest"  # nothing to rank on
+    return sort
+
+
+def facet_names(facets: bool | str | Sequence[str] | None) -> tuple[str, ...]:
+    """The facets asked for: True or "all" for every facet, or names ("minister,year")."""
+    if facets is None or facets is False:
+        return ()
+    if facets is True:
+        return FACETS
+    items = facets.split(",") if isinstance(facets, str) else list(facets)
+    names = [n.strip().lower() for n in items if n.strip()]
+    if names == ["all"] or not names:
+        return FACETS
+    unknown = [n for n in names if n not in FACETS]
+    if unknown:
+        raise QueryError(
+            f"unknown facet {unknown[0]!r}; choose from {', '.join(FACETS)} (comma-separated)"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def _split(records: Sequence[bytes]) -> list[tuple[bytes, ...]]:
+    """The records as columns (one tuple per record field); damaged records are skipped."""
+    rows = [r.split(_FIELD_SEP) for r in records]
+    rows = [r for r in rows if len(r) == _RECORD_SIZE]
+    if not rows:
+        return [() for _ in range(_RECORD_SIZE)]
+    return list(zip(*rows, strict=True))
+
+
+def question_counts(records: Sequence[bytes]) -> list[int]:
+    """The number of questions of each record (0 for a damaged record)."""
+    out = []
+    for r in records:
+        fields = r.split(_FIELD_SEP)
+        out.append(int(fields[RECORD_QUESTIONS]) if len(fields) == _RECORD_SIZE else 0)
+    return out
+
+
+def _bucket(days: bytes) -> str:
+    if not days:
+        return UNANSWERED
+    n = int(days)
+    for label, lo, hi in ANSWER_TIME_BUCKETS:
+        if lo <= n <= hi:
+            return label
+    return ANSWER_TIME_BUCKETS[-1][0]
+
+
+def _grouped(raw: Counter[bytes]) -> list[tuple[str, int]]:
+    """Counts per raw value -> counts per value with case and accents ignored, each shown
+    in its most frequent spelling (ties: the one with diacritics, then alphabetical)."""
+    groups: dict[str, Counter[str]] = {}
+    for value, n in raw.items():
+        text = value.decode("utf-8", "replace")
+        groups.setdefault(fold(text), Counter())[text] += n
+    out = []
+    for key, spellings in groups.items():
+        shown = min(spellings, key=lambda v: (-spellings[v], v.isascii(), v))
+        out.append((key, shown, sum(spellings.values())))
+    out.sort(key=lambda g: (-g[2], g[0]))
+    return [(shown, n) for _key, shown, n in out]
+
+
+def facet_counts(
+    records: Sequence[bytes], names: Sequence[str], limit: int = 10
+) -> dict[str, list[tuple[str, int]]]:
+    """Counts of Kamervragen per value of each facet in ``names``: the ``limit`` most
+    frequent values, most frequent first; years newest first and answer-time buckets in
+    their order (both chosen by count when there are more than ``limit``)."""
+    if limit < 1:
+        raise QueryError("the facet limit must be at least 1")
+    cols = _split(records)
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in names:
+        if name in RECORD_LISTS:
+            raw: Counter[bytes] = Counter()
+            for combo, n in Counter(cols[RECORD_LISTS.index(name)]).items():
+                if combo:
+                    for value in combo.split(_VALUE_SEP):
+                        raw[value] += n
+            out[name] = _grouped(raw)[:limit]
+        elif name == "year":
+            years = Counter(cols[RECORD_YEAR])
+            top = sorted(years.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+            out[name] = [(y.decode(), n) for y, n in sorted(top, reverse=True)]
+        elif name == "answer-time":
+            buckets: Counter[str] = Counter()
+            for days, n in Counter(cols[RECORD_DAYS]).items():
+                buckets[_bucket(days)] += n
+            order = [label for label, _lo, _hi in ANSWER_TIME_BUCKETS] + [UNANSWERED]
+            top = sorted(buckets.items(), key=lambda kv: -kv[1])[:limit]
+            out[name] = sorted(top, key=lambda kv: order.index(kv[0]))
+    return out
+
+
+def _percentile(sorted_days: list[int], share: float) -> int | None:
+    """Nearest-rank percentile: the smallest value with at least ``share`` of the values
+    at or below it."""
+    if not sorted_days:
+        return None
+    return sorted_days[max(0, math.ceil(share * len(sorted_days)) - 1)]
+
+
+def _stats_row(value: str, days: list[int | None]) -> StatsRow:
+    answered = sorted(d for d in days if d is not None)
+    median = float(statistics.median(answered)) if answered else None
+    return StatsRow(value, len(days), len(answered), median, _percentile(answered, 0.9))
+
+
+def compute_stats(records: Sequence[bytes], text: str = "", by: str = "minister") -> Stats:
+    """Answer statistics of the records, overall and per value of ``by``."""
+    cols = _split(records)
+    days = [int(d) if d else None for d in cols[RECORD_DAYS]]
+    keys = cols[RECORD_YEAR] if by == "year" else cols[RECORD_LISTS.index(by)]
+    groups: dict[str, list[int | None]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for combo, d in zip(keys, days, strict=True):
+        if not combo:
+            continue
+        for raw in combo.split(_VALUE_SEP):
+            value = raw.decode("utf-8", "replace")
+            key = fold(value)
+            groups.setdefault(key, []).append(d)
+            spellings.setdefault(key, Counter())[value] += 1
+    rows = []
+    for key, values in groups.items():
+        spelled = spellings[key]
+        shown = min(spelled, key=lambda v: (-spelled[v], v.isascii(), v))
+        rows.append(_stats_row(shown, values))
+    if by == "year":
+        rows.sort(key=lambda r: r.value, reverse=True)
+    else:
+        rows.sort(key=lambda r: (-r.count, fold(r.value)))
+    return Stats(text, by, _stats_row("", days), tuple(rows))
+
+
+def _numeric_values(reader: Any, fieldname: str) -> list[int]:
+    """One segment's numeric column in its sortable form, one value per document."""
+    n = reader.doc_count_all()
+    column = reader.column_reader(fieldname, translate=False)
+    try:  # fast path: the column's fixed-size values are one array on disk
+        count = min(column._count, n)
+        values = list(column._dbfile.get_array(column._basepos, column._typecode, count))
+    except (AttributeError, TypeError):
+        return [column[i] for i in range(n)]
+    if count < n:
+        values += [column[i] for i in range(count, n)]
+    return values
+
+
+# ---------------------------------------------------------------- per-question fragments
+
+_QUESTION_FRAGMENT = 320
+
+
+def _term_matcher(terms: set[str], prefixes: list[str]) -> Any:
+    prefix_tuple = tuple(prefixes)
+
+    def matches(term: str) -> bool:
+        return term in terms or (bool(prefix_tuple) and term.startswith(prefix_tuple))
+
+    return matches
+
+
+def _pair_fragments(qa: QA, matches: Any) -> tuple[Fragment, Fragment | None]:
+    """The question (shortened when long) and a snippet of the answer, highlighted."""
+    q_spans = sorted({(s, e) for t, _p, s, e in analyze(qa.question) if matches(t)})
+    question = _fragment(qa.question, q_spans, width=_QUESTION_FRAGMENT)
+    if not qa.answer:
+        return question, None
+    a_spans = sorted({(s, e) for t, _p, s, e in analyze(qa.answer) if matches(t)})
+    return question, _fragment(qa.answer, a_spans)
