@@ -153,7 +153,7 @@ RECORD_DAYS = RECORD_YEAR + 1
 RECORD_QUESTIONS = RECORD_YEAR + 2
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f]+")
-_ROLE_SPLIT_RE = re.compile(r"\s+,\s*")
+_ROLE_SPLIT_RE = re.compile(r"\s*,\s*(?=(?:minister|staatssecretaris)\b)", re.IGNORECASE)
 _ROLE_PREFIX_RE = re.compile(
     r"^(?:minister-president|minister|staatssecretaris|staatsecretaris)\b"
     r"(?:\s+zonder\s+portefeuille)?(?:\s+(?:voor|van))?\s*",
@@ -163,7 +163,7 @@ _ROLE_PREFIX_RE = re.compile(
 
 def ministry_of(role: str) -> list[str]:
     """The ministry part(s) of a role text: "minister justitie en veiligheid" ->
-    ["justitie en veiligheid"]; "minister-president , minister algemene zaken" ->
+    ["justitie en veiligheid"]; "minister-president, minister algemene zaken" ->
     ["algemene zaken"]; "minister voor medische zorg" -> ["medische zorg"]."""
     out = []
     for part in _ROLE_SPLIT_RE.split(role.strip()):

@@ -1065,6 +1065,13 @@ def _bucket(days: bytes) -> str:
     return ANSWER_TIME_BUCKETS[-1][0]
 
 
+def _spelling(spellings: Counter[str]) -> str:
+    """The spelling to show of a value: the most frequent; on a tie the one with
+    diacritics, then one in mixed case ("Mark Rutte", not "MARK RUTTE"), then the first in
+    alphabetical order."""
+    return min(spellings, key=lambda v: (-spellings[v], v.isascii(), v.isupper() or v.islower(), v))
+
+
 def _grouped(raw: Counter[bytes]) -> list[tuple[str, int]]:
     """Counts per raw value -> counts per value with case and accents ignored, each shown
     in its most frequent spelling (ties: the one with diacritics, then alphabetical)."""
@@ -1074,8 +1081,7 @@ def _grouped(raw: Counter[bytes]) -> list[tuple[str, int]]:
         groups.setdefault(fold(text), Counter())[text] += n
     out = []
     for key, spellings in groups.items():
-        shown = min(spellings, key=lambda v: (-spellings[v], v.isascii(), v))
-        out.append((key, shown, sum(spellings.values())))
+        out.append((key, _spelling(spellings), sum(spellings.values())))
     out.sort(key=lambda g: (-g[2], g[0]))
     return [(shown, n) for _key, shown, n in out]
 
@@ -1143,9 +1149,7 @@ def compute_stats(records: Sequence[bytes], text: str = "", by: str = "minister"
             spellings.setdefault(key, Counter())[value] += 1
     rows = []
     for key, values in groups.items():
-        spelled = spellings[key]
-        shown = min(spelled, key=lambda v: (-spelled[v], v.isascii(), v))
-        rows.append(_stats_row(shown, values))
+        rows.append(_stats_row(_spelling(spellings[key]), values))
     if by == "year":
         rows.sort(key=lambda r: r.value, reverse=True)
     else:
