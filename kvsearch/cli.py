@@ -442,15 +442,11 @@ def search_cmd(
             click.echo(json.dumps(question_result_json(qresult), ensure_ascii=False, indent=2))
             return
         _print_questions(qresult)
-        if qresult.facets is not None:
-            _print_facets(qresult.facets)
         return
     if as_json:
         click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
     _print_result(result, questions)
-    if result.facets is not None:
-        _print_facets(result.facets)
 
 
 def _person_json(person: Any, role: bool) -> dict[str, str]:
@@ -545,6 +541,7 @@ def _print_result(result: Any, questions: int) -> None:
             f"{result.total} {noun} found{what}; page {result.page} is past the last page "
             f"({result.pages})"
         )
+        _print_facets(result.facets)
         return
     click.echo(f"{result.total} {noun} found{what} (showing {shown})")
     for hit in result.hits:
@@ -558,6 +555,7 @@ def _print_result(result: Any, questions: int) -> None:
             click.echo(f"   to {_people(kv.ministers)}")
         for match in hit.questions[:questions]:
             click.echo(f"   Vraag {match.nr}: {_highlight(match.snippet)}")
+    _print_facets(result.facets)
     if result.pages > result.page:
         click.echo("")
         click.echo(f"Page {result.page} of {result.pages}; next: --page {result.page + 1}")
@@ -625,6 +623,7 @@ def _print_questions(result: Any) -> None:
             f"{result.total} {noun} found{what} ({source}); page {result.page} is past the "
             f"last page ({result.pages})"
         )
+        _print_facets(result.facets)
         return
     shown = f"{first}-{last}" if last > first else str(first)
     click.echo(f"{result.total} {noun} found{what} ({source}; showing {shown})")
@@ -641,6 +640,7 @@ def _print_questions(result: Any) -> None:
         click.echo(f"   Vraag: {_highlight(hit.question)}")
         answer = _highlight(hit.answer) if hit.answer else "(not answered)"
         click.echo(f"   Antwoord: {answer}")
+    _print_facets(result.facets)
     if result.pages > result.page:
         click.echo("")
         click.echo(f"Page {result.page} of {result.pages}; next: --page {result.page + 1}")
@@ -664,7 +664,11 @@ def facets_json(facets: dict[str, list[tuple[str, int]]]) -> dict[str, Any]:
     return {k: [{"value": v, "count": c} for v, c in vs] for k, vs in facets.items()}
 
 
-def _print_facets(facets: dict[str, list[tuple[str, int]]], header: bool = True) -> None:
+def _print_facets(facets: dict[str, list[tuple[str, int]]] | None, header: bool = True) -> None:
+    """The facet counts (nothing when not asked for), under a header unless ``header`` is
+    False."""
+    if facets is None:
+        return
     if header:
         click.echo("")
         click.echo("Facets (Kamervragen per value):")
@@ -821,8 +825,10 @@ def stats_cmd(
         return
     if as_csv:
         import csv
+        import io
 
-        out = csv.writer(click.get_text_stream("stdout"), lineterminator="\n")
+        buffer = io.StringIO()
+        out = csv.writer(buffer, lineterminator="\n")
         out.writerow(
             [
                 "group",
@@ -841,6 +847,7 @@ def stats_cmd(
                 [group, row.value, row.count, row.answered, share]
                 + ["" if x == "-" else x for x in (median, p90)]
             )
+        click.echo(buffer.getvalue(), nl=False)
         return
     overall = stats.overall
     what = f" for: {query.strip()}" if query.strip() else ""
