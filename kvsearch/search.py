@@ -425,7 +425,27 @@ TEXT_FILTERS = (
 
 
 def filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
-    """The Whoosh query selecting what ``filters`` allow; None when they allow everything."""
+    """The Whoosh query selecting what ``filters`` allow; None when they allow everything.
+
+    :meth:`Searcher.search` does not run this query as it is: it runs the text part
+    (:func:`text_filter_query`) and checks the numeric ranges (:func:`numeric_ranges`) on
+    the index's columns, which selects the same documents much faster than Whoosh's
+    ``NumericRange`` (many terms for a wide date range). Tests compare the two.
+    """
+    parts: list[query.Query] = []
+    text = text_filter_query(filters, schema)
+    if text is not None:
+        parts.append(text)
+    # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
+    # on unsigned numeric fields (an open start matches everything).
+    parts += [query.NumericRange(f, lo, hi) for f, lo, hi in numeric_ranges(filters)]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+def text_filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
+    """The Whoosh query of the text filters (names, parties, roles, subjects), or None."""
     schema = schema if schema is not None else _default_schema()
     parts: list[query.Query] = []
     for attr, fieldname, option in TEXT_FILTERS:
@@ -433,25 +453,34 @@ def filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
         if values:
             subs = [_value_query(schema, fieldname, v, option) for v in values]
             parts.append(subs[0] if len(subs) == 1 else query.Or(subs))
-    if filters.date_from or filters.date_to:
-        parts.append(_date_range("asked", filters.date_from, filters.date_to))
-    if filters.answered_from or filters.answered_to:
-        parts.append(_date_range("answered", filters.answered_from, filters.answered_to))
-    lo, hi = _days_bounds(filters)
-    if lo is not None:
-        parts.append(query.NumericRange("days", lo, hi))
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else query.And(parts)
 
 
-def _date_range(fieldname: str, first: dt.date | None, last: dt.date | None) -> query.Query:
-    # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
-    # on unsigned numeric fields (an open start matches everything). An unanswered
-    # Kamervraag has answered = 0, below every real date.
+def numeric_ranges(filters: Filters) -> list[tuple[str, int, int]]:
+    """The inclusive ranges ``(field, lo, hi)`` of the numeric fields the filters ask for.
+
+    Dates are ``YYYYMMDD`` numbers; an unanswered Kamervraag has ``answered`` 0 (below every
+    real date) and ``days`` -1 (below every answer time).
+    """
+    out = []
+    if filters.date_from or filters.date_to:
+        out.append(_date_range("asked", filters.date_from, filters.date_to))
+    if filters.answered_from or filters.answered_to:
+        out.append(_date_range("answered", filters.answered_from, filters.answered_to))
+    lo, hi = _days_bounds(filters)
+    if lo is not None:
+        out.append(("days", lo, hi))
+    return out
+
+
+def _date_range(
+    fieldname: str, first: dt.date | None, last: dt.date | None
+) -> tuple[str, int, int]:
     lo = date_number(first or dt.date(1, 1, 1))
     hi = date_number(last or _MAX_DATE)
-    return query.NumericRange(fieldname, lo, hi)
+    return fieldname, lo, hi
 
 
 def _days_bounds(filters: Filters) -> tuple[int | None, int]:
@@ -571,31 +600,25 @@ class Searcher:
         default without), oldest or answer-time (slowest first, unanswered last).
         ``facets``: True for all, or facet names (see :data:`FACETS`)."""
         _check_paging(limit, page)
-        q, fq = self._queries(text, filters)
+        q, filters = self._queries(text, filters)
         sort = _sort_order(sort, q)
         names = facet_names(facets)
         wanted = page * limit
-        docs: list[int] | None = None
         try:
-            if q is not None and sort == "relevance" and not names:
-                results = self._s.search(q, filter=fq, limit=wanted)
-                total = len(results)
-                rows = [(hit.score, hit.docnum) for hit in results[(page - 1) * limit : wanted]]
+            docs = self._matching(q, filters)
+            if sort == "relevance":
+                rows = self._top(q, docs, wanted)[(page - 1) * limit :]
             else:
-                docs = self._matching(q, fq)
-                total = len(docs)
-                if sort == "relevance":
-                    rows = self._top(q, docs, wanted)[(page - 1) * limit :]
-                else:
-                    rows = [(0.0, d) for d in self._ordered(docs, sort, wanted)]
-                    rows = rows[(page - 1) * limit :]
+                rows = [(0.0, d) for d in self._ordered(docs, sort, wanted)]
+                rows = rows[(page - 1) * limit :]
         except KvsearchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
+        total = len(docs)
         counts = None
         if names:
-            counts = facet_counts(self._records(docs or []), names, facet_limit)
+            counts = facet_counts(self._records(docs), names, facet_limit)
         terms, prefixes, phrases = query_words(q)
         scorer = _QuestionScorer(self._s, terms, prefixes, phrases)
         hits = []
@@ -620,9 +643,9 @@ class Searcher:
         facet_limit: int = 10,
     ) -> SearchResult:
         """Only the number of matching Kamervragen and the facet counts; no hits."""
-        q, fq = self._queries(text, filters)
+        q, filters = self._queries(text, filters)
         names = facet_names(facets)
-        docs = self._run(text, self._matching, q, fq)
+        docs = self._run(text, self._matching, q, filters)
         counts = facet_counts(self._records(docs), names, facet_limit) if names else None
         return SearchResult(text, len(docs), 1, 0, (), facets=counts, sort=_sort_order(None, q))
 
@@ -649,10 +672,10 @@ class Searcher:
         """
         _check_paging(limit, page)
         pool = pool or QUESTION_POOL
-        q, fq = self._queries(text, filters)
+        q, filters = self._queries(text, filters)
         sort = _sort_order(sort, q)
         names = facet_names(facets)
-        docs = self._run(text, self._matching, q, fq)
+        docs = self._run(text, self._matching, q, filters)
         counts = facet_counts(self._records(docs), names, facet_limit) if names else None
         first = (page - 1) * limit
         if q is None:
@@ -681,22 +704,22 @@ class Searcher:
         value of ``by`` (a facet name other than answer-time)."""
         if by not in STATS_BY:
             raise QueryError(f"cannot group by {by!r}; choose one of {', '.join(STATS_BY)}")
-        q, fq = self._queries(text, filters)
-        docs = self._run(text, self._matching, q, fq)
+        q, filters = self._queries(text, filters)
+        docs = self._run(text, self._matching, q, filters)
         return compute_stats(self._records(docs), text, by)
 
     # -------------------------------------------------------------- internals
 
-    def _queries(
-        self, text: str, filters: Filters | None
-    ) -> tuple[query.Query | None, query.Query | None]:
+    def _queries(self, text: str, filters: Filters | None) -> tuple[query.Query | None, Filters]:
         q = parse_query(text, self._s.schema)
         if q is None and text.strip():
             raise QueryError(
                 f"nothing to search for in {text!r}: give words, or leave the query out "
                 "to list Kamervragen by their filters"
             )
-        return q, filter_query(filters or Filters(), self._s.schema)
+        filters = filters or Filters()
+        text_filter_query(filters, self._s.schema)  # bad filter values fail before searching
+        return q, filters
 
     def _run(self, text: str, func: Any, *args: Any) -> Any:
         try:
@@ -706,16 +729,42 @@ class Searcher:
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
 
-    def _matching(self, q: query.Query | None, fq: query.Query | None) -> list[int]:
-        """The document numbers of every match, ascending."""
-        s = self._s
-        if fq is None:
-            return sorted(s.reader().all_doc_ids() if q is None else s.docs_for_query(q))
-        allowed = s.docs_for_query(fq)
+    def _matching(self, q: query.Query | None, filters: Filters) -> list[int]:
+        """The document numbers of every match of the query and the filters, ascending."""
+        allowed = self._allowed(filters)
         if q is None:
-            return sorted(allowed)
+            return self._live() if allowed is None else allowed
+        matched = self._s.docs_for_query(q)
+        if allowed is None:
+            return sorted(matched)
         allow = set(allowed)
-        return sorted(d for d in s.docs_for_query(q) if d in allow)
+        return sorted(d for d in matched if d in allow)
+
+    def _allowed(self, filters: Filters) -> list[int] | None:
+        """The document numbers the filters allow, ascending; None when they allow all.
+
+        Text filters run as Whoosh queries; numeric ranges (dates, answer time) are checked
+        on the columns of the documents left (see :func:`filter_query`).
+        """
+        tq = text_filter_query(filters, self._s.schema)
+        ranges = numeric_ranges(filters)
+        if tq is None and not ranges:
+            return None
+        docs = sorted(self._s.docs_for_query(tq)) if tq is not None else self._live()
+        schema = self._s.schema
+        for fieldname, lo, hi in ranges:
+            field = schema[fieldname]
+            low, high = field.to_column_value(lo), field.to_column_value(hi)
+            values = self._numbers(fieldname)
+            docs = [d for d in docs if low <= values[d] <= high]
+        return docs
+
+    def _live(self) -> list[int]:
+        """Every document number that is not deleted, ascending."""
+        reader = self._s.reader()
+        if not reader.has_deletions():
+            return list(range(reader.doc_count_all()))
+        return sorted(reader.all_doc_ids())
 
     def _top(self, q: query.Query | None, docs: list[int], n: int) -> list[tuple[float, int]]:
         """The ``n`` best of ``docs`` by relevance: (score, docnum)."""

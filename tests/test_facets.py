@@ -543,3 +543,31 @@ def test_stats_unknown_group(searcher: Searcher) -> None:
 def test_compute_stats_without_records() -> None:
     stats = compute_stats([], by="minister")
     assert (stats.overall.count, stats.rows) == (0, ())
+
+
+# ---------------------------------------------------------------- columns = Whoosh ranges
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(date_from=days("2023")[0]),
+        Filters(date_to=days("2022-03")[1]),
+        Filters(answered_from=days("2024")[0]),
+        Filters(answered_to=days("2023")[1], parties=("vvd",)),
+        Filters(answered=True),
+        Filters(answered=False),
+        Filters(max_days=21),
+        Filters(min_days=42, max_days=91),
+        Filters(late=True, submitter_parties=("cda", "d66")),
+        Filters(late=True, answered=False),
+        Filters(min_days=50, max_days=10),
+    ],
+)
+def test_column_ranges_select_what_whoosh_ranges_select(
+    searcher: Searcher, filters: Filters
+) -> None:
+    from kvsearch.search import filter_query
+
+    whoosh = sorted(searcher._s.docs_for_query(filter_query(filters, searcher._s.schema)))
+    assert searcher._allowed(filters) == whoosh
