@@ -20,7 +20,9 @@ from __future__ import annotations
 import json
 import re
 import zlib
+from array import array
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 from typing import Any
 
 from whoosh import columns, fields
@@ -88,8 +90,8 @@ def make_schema() -> fields.Schema:
         answered=fields.NUMERIC(int, bits=32, sortable=True),
         # Days between asked and answered; -1 when not answered. Signed, so ranges work.
         days=fields.NUMERIC(int, bits=32, sortable=True),
-        facets=fields.COLUMN(columns.VarBytesColumn()),
         doc=fields.STORED(),
+        **{field: fields.COLUMN(FacetColumn()) for field in FACET_FIELDS.values()},
     )
 
 
@@ -123,8 +125,8 @@ def document(kv: Kamervraag) -> dict[str, Any]:
         "asked": date_number(kv.asked),
         "answered": date_number(kv.answered),
         "days": answer_days(kv),
-        "facets": facet_record(kv),
         "doc": pack(kv),
+        **{FACET_FIELDS[name]: value for name, value in facet_values(kv).items()},
     }
 
 
@@ -134,23 +136,31 @@ def answer_days(kv: Kamervraag) -> int:
     return -1 if days is None else max(0, days)
 
 
-# ---------------------------------------------------------------- facet column
+# ---------------------------------------------------------------- facet columns
 #
-# Facets and statistics are computed from one column, ``facets``: per document a compact
-# UTF-8 record, read without touching the stored documents. Layout: the fields below
-# joined by FIELD_SEP; a multi-valued field joins its values with VALUE_SEP. Values are
-# de-duplicated per document (case and accents ignored), so a Kamervraag counts once per
-# value however often the value occurs in it.
+# Facets and statistics are computed from columns, never from the stored documents: one
+# column per facet (see FACET_FIELDS), whose value for a document is that document's
+# values joined by VALUE_SEP, de-duplicated with case and accents ignored (so a Kamervraag
+# counts once per value however often the value occurs in it). A FacetColumn keeps each
+# distinct value once per segment and one small number per document, so counting a set of
+# documents is a C-level count of those numbers (see kvsearch.search).
 
-FIELD_SEP = "\x1e"
 VALUE_SEP = "\x1f"
 
-#: The multi-valued facets, in record order.
-RECORD_LISTS = ("minister", "party", "ministry", "submitter", "submitter-party", "subject")
-#: After the lists: year asked, answer days ("" when unanswered), number of questions.
-RECORD_YEAR = len(RECORD_LISTS)
-RECORD_DAYS = RECORD_YEAR + 1
-RECORD_QUESTIONS = RECORD_YEAR + 2
+#: Facet or statistic -> its column field. The multi-valued facets first.
+FACET_FIELDS = {
+    "minister": "facet_minister",
+    "party": "facet_party",
+    "ministry": "facet_ministry",
+    "submitter": "facet_submitter",
+    "submitter-party": "facet_submitter_party",
+    "subject": "facet_subject",
+    "year": "facet_year",  # the year asked
+    "days": "facet_days",  # days to the answer; empty when unanswered
+    "questions": "facet_questions",  # the number of questions
+}
+#: The multi-valued facets.
+LIST_FACETS = ("minister", "party", "ministry", "submitter", "submitter-party", "subject")
 
 _CONTROL_RE = re.compile(r"[\x00-\x1f]+")
 _ROLE_SPLIT_RE = re.compile(r"\s*,\s*(?=(?:minister|staatssecretaris)\b)", re.IGNORECASE)
@@ -190,20 +200,96 @@ def _unique(values: Iterable[str]) -> list[str]:
     return out
 
 
-def facet_record(kv: Kamervraag) -> bytes:
-    """The ``facets`` column value of a Kamervraag (see the layout above)."""
-    lists = (
-        [p.name for p in kv.ministers],
-        [p.party for p in kv.ministers],
-        [m for p in kv.ministers for m in ministry_of(p.role)],
-        [p.name for p in kv.submitters],
-        [p.party for p in kv.submitters],
-        list(kv.subjects),
-    )
+def facet_values(kv: Kamervraag) -> dict[str, bytes]:
+    """The facet column values of a Kamervraag, by facet name (see FACET_FIELDS)."""
+    lists = {
+        "minister": [p.name for p in kv.ministers],
+        "party": [p.party for p in kv.ministers],
+        "ministry": [m for p in kv.ministers for m in ministry_of(p.role)],
+        "submitter": [p.name for p in kv.submitters],
+        "submitter-party": [p.party for p in kv.submitters],
+        "subject": list(kv.subjects),
+    }
+    out = {name: VALUE_SEP.join(_unique(values)).encode("utf-8") for name, values in lists.items()}
     days = kv.answer_days
-    parts = [VALUE_SEP.join(_unique(values)) for values in lists]
-    parts += [str(kv.asked.year), "" if days is None else str(max(0, days)), str(len(kv.questions))]
-    return FIELD_SEP.join(parts).encode("utf-8")
+    out["year"] = str(kv.asked.year).encode()
+    out["days"] = b"" if days is None else str(max(0, days)).encode()
+    out["questions"] = str(len(kv.questions)).encode()
+    return out
+
+
+_UNIQUE_SEP = b"\x1e"  # between the distinct values of a FacetColumn (never in a value)
+
+
+class FacetColumn(columns.Column):
+    """A column of byte strings stored as the list of distinct values plus, per document,
+    the number of its value in that list (one byte when there are up to 256 distinct
+    values, else two or four). Like Whoosh's RefBytesColumn, without its limit of 65,535
+    distinct values and with a reader that exposes both parts for bulk counting.
+
+    Layout: the reference array, the distinct values joined by ``\\x1e``, the length of
+    that blob (4 bytes), the array's typecode (1 byte). Value 0 is ``b""``, the value of a
+    document that was given none."""
+
+    reversible = False
+
+    def writer(self, dbfile: Any) -> FacetColumnWriter:
+        return FacetColumnWriter(dbfile)
+
+    def reader(self, dbfile: Any, basepos: int, length: int, doccount: int) -> FacetColumnReader:
+        return FacetColumnReader(dbfile, basepos, length, doccount)
+
+
+class FacetColumnWriter(columns.ColumnWriter):
+    def __init__(self, dbfile: Any) -> None:
+        self._dbfile = dbfile
+        self._refs = array("I")
+        self._uniques: dict[bytes, int] = {b"": 0}
+
+    def add(self, docnum: int, value: bytes) -> None:
+        refs = self._refs
+        if docnum > len(refs):
+            refs.extend(repeat(0, docnum - len(refs)))
+        value = value.replace(_UNIQUE_SEP, b" ")
+        uniques = self._uniques
+        ref = uniques.get(value)
+        if ref is None:
+            ref = uniques[value] = len(uniques)
+        refs.append(ref)
+
+    def finish(self, doccount: int) -> None:
+        refs = self._refs
+        if doccount > len(refs):
+            refs.extend(repeat(0, doccount - len(refs)))
+        count = len(self._uniques)
+        typecode = "B" if count <= 1 << 8 else "H" if count <= 1 << 16 else "I"
+        self._dbfile.write_array(array(typecode, refs[:doccount]))
+        blob = _UNIQUE_SEP.join(self._uniques)  # dicts keep insertion (= reference) order
+        self._dbfile.write(blob)
+        self._dbfile.write_uint(len(blob))
+        self._dbfile.write_byte(ord(typecode))
+
+
+class FacetColumnReader(columns.ColumnReader):
+    """``refs[docnum]`` is the index of the document's value in ``uniques``."""
+
+    def __init__(self, dbfile: Any, basepos: int, length: int, doccount: int) -> None:
+        self._doccount = doccount
+        end = basepos + length
+        typecode = chr(dbfile.get_byte(end - 1))
+        size = dbfile.get_uint(end - 5)
+        self.refs = dbfile.get_array(basepos, typecode, doccount)
+        self.uniques: list[bytes] = dbfile.get(end - 5 - size, size).split(_UNIQUE_SEP)
+
+    def __len__(self) -> int:
+        return self._doccount
+
+    def __getitem__(self, docnum: int) -> bytes:
+        return self.uniques[self.refs[docnum]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        uniques = self.uniques
+        return (uniques[ref] for ref in self.refs)
 
 
 # ---------------------------------------------------------------- person names

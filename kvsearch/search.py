@@ -23,9 +23,8 @@ import heapq
 import math
 import os
 import re
-import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,12 +44,9 @@ from kvsearch.errors import (
 )
 from kvsearch.model import QA, Kamervraag
 from kvsearch.schema import (
+    FACET_FIELDS,
     FIELD_ALIASES,
-    FIELD_SEP,
-    RECORD_DAYS,
-    RECORD_LISTS,
-    RECORD_QUESTIONS,
-    RECORD_YEAR,
+    LIST_FACETS,
     SEARCH_FIELDS,
     TEXT_FIELDS,
     VALUE_SEP,
@@ -618,7 +614,7 @@ class Searcher:
         total = len(docs)
         counts = None
         if names:
-            counts = facet_counts(self._records(docs), names, facet_limit)
+            counts = self._facets(docs, names, facet_limit)
         terms, prefixes, phrases = query_words(q)
         scorer = _QuestionScorer(self._s, terms, prefixes, phrases)
         hits = []
@@ -646,7 +642,7 @@ class Searcher:
         q, filters = self._queries(text, filters)
         names = facet_names(facets)
         docs = self._run(text, self._matching, q, filters)
-        counts = facet_counts(self._records(docs), names, facet_limit) if names else None
+        counts = self._facets(docs, names, facet_limit) if names else None
         return SearchResult(text, len(docs), 1, 0, (), facets=counts, sort=_sort_order(None, q))
 
     def search_questions(
@@ -676,7 +672,7 @@ class Searcher:
         sort = _sort_order(sort, q)
         names = facet_names(facets)
         docs = self._run(text, self._matching, q, filters)
-        counts = facet_counts(self._records(docs), names, facet_limit) if names else None
+        counts = self._facets(docs, names, facet_limit) if names else None
         first = (page - 1) * limit
         if q is None:
             total, picked = self._all_pairs(docs, sort, first, limit)
@@ -706,7 +702,8 @@ class Searcher:
             raise QueryError(f"cannot group by {by!r}; choose one of {', '.join(STATS_BY)}")
         q, filters = self._queries(text, filters)
         docs = self._run(text, self._matching, q, filters)
-        return compute_stats(self._records(docs), text, by)
+        key = "year" if by == "year" else by
+        return compute_stats(self._pair_counts(key, "days", docs), text, by)
 
     # -------------------------------------------------------------- internals
 
@@ -794,20 +791,58 @@ class Searcher:
             cached = self._column_cache[fieldname] = values
         return cached
 
-    def _records(self, docs: Sequence[int]) -> list[bytes]:
-        """The facet records of ``docs`` (ascending document numbers)."""
-        leaves = [
-            (offset, reader.column_reader("facets", translate=False))
-            for reader, offset in self._s.reader().leaf_readers()
-        ]
-        if len(leaves) == 1 and leaves[0][0] == 0:
-            get = leaves[0][1].__getitem__
-            return [get(d) for d in docs]
-        starts = [offset for offset, _r in leaves]
-        out = []
-        for d in docs:
-            offset, reader = leaves[bisect.bisect_right(starts, d) - 1]
-            out.append(reader[d - offset])
+    def _facet_readers(self, name: str) -> list[tuple[int, int, Any]]:
+        """``(first docnum, end docnum, FacetColumnReader)`` of each segment for a facet."""
+        cached = self._column_cache.get("facet:" + name)
+        if cached is None:
+            field = FACET_FIELDS[name]
+            cached = []
+            for reader, offset in self._s.reader().leaf_readers():
+                end = offset + reader.doc_count_all()
+                if reader.has_column(field):
+                    cached.append((offset, end, reader.column_reader(field, translate=False)))
+            self._column_cache["facet:" + name] = cached
+        return cached
+
+    def _facets(
+        self, docs: list[int], names: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str, int]]]:
+        columns = {"days" if n == "answer-time" else n for n in names}
+        return facet_counts({c: self._counts(c, docs) for c in columns}, names, limit)
+
+    def _counts(self, name: str, docs: list[int]) -> Counter[bytes]:
+        """How many of ``docs`` (ascending) have each value of a facet column."""
+        out: Counter[bytes] = Counter()
+        for offset, end, reader in self._facet_readers(name):
+            local = _local_docs(docs, offset, end)
+            if local:
+                uniques = reader.uniques
+                for ref, n in Counter(map(reader.refs.__getitem__, local)).items():
+                    out[uniques[ref]] += n
+        return out
+
+    def _pair_counts(
+        self, first: str, second: str, docs: list[int]
+    ) -> Counter[tuple[bytes, bytes]]:
+        """How many of ``docs`` have each pair of values of two facet columns."""
+        out: Counter[tuple[bytes, bytes]] = Counter()
+        pairs = zip(self._facet_readers(first), self._facet_readers(second), strict=True)
+        for (offset, end, a), (_o, _e, b) in pairs:
+            local = _local_docs(docs, offset, end)
+            if local:
+                refs = zip(
+                    map(a.refs.__getitem__, local), map(b.refs.__getitem__, local), strict=True
+                )
+                for (x, y), n in Counter(refs).items():
+                    out[a.uniques[x], b.uniques[y]] += n
+        return out
+
+    def _values(self, name: str, docs: list[int]) -> list[bytes]:
+        """The value of a facet column for each of ``docs`` (ascending)."""
+        out: list[bytes] = []
+        for offset, end, reader in self._facet_readers(name):
+            local = _local_docs(docs, offset, end)
+            out += map(reader.__getitem__, local)
         return out
 
     def _all_pairs(
@@ -815,7 +850,7 @@ class Searcher:
     ) -> tuple[int, list[tuple[float, Kamervraag, int]]]:
         """Without a query: every pair of ``docs`` in Kamervraag order; one page of them."""
         ordered = self._ordered(docs, sort, len(docs))
-        sizes = dict(zip(docs, question_counts(self._records(docs)), strict=True))
+        sizes = dict(zip(docs, map(int, self._values("questions", docs)), strict=True))
         total = sum(sizes.values())
         picked: list[tuple[float, Kamervraag, int]] = []
         seen = 0
@@ -1030,9 +1065,9 @@ def _fragment(text: str, spans: list[tuple[int, int]], width: int = _SNIPPET_CHA
 # count counts Kamervragen: a record holds each value once.
 
 #: Facet names, in display order.
-FACETS = (*RECORD_LISTS, "year", "answer-time")
+FACETS = (*LIST_FACETS, "year", "answer-time")
 #: What ``stats`` can group by.
-STATS_BY = (*RECORD_LISTS, "year")
+STATS_BY = (*LIST_FACETS, "year")
 #: Answer-time buckets: (label, lowest days, highest days).
 ANSWER_TIME_BUCKETS = (
     ("<=21 days", 0, 21),
@@ -1046,9 +1081,16 @@ SORTS = ("relevance", "newest", "oldest", "answer-time")
 #: --per-question with a query: how many of the best Kamervragen have their pairs ranked.
 QUESTION_POOL = 300
 
-_FIELD_SEP = FIELD_SEP.encode()
 _VALUE_SEP = VALUE_SEP.encode()
-_RECORD_SIZE = RECORD_QUESTIONS + 1
+
+
+def _local_docs(docs: list[int], offset: int, end: int) -> Sequence[int]:
+    """The segment-local numbers of the ``docs`` (ascending) in ``[offset, end)``."""
+    lo = bisect.bisect_left(docs, offset)
+    hi = bisect.bisect_left(docs, end, lo)
+    if offset == 0:
+        return docs[lo:hi] if (lo, hi) != (0, len(docs)) else docs
+    return [d - offset for d in docs[lo:hi]]
 
 
 def _check_paging(limit: int, page: int) -> None:
@@ -1086,24 +1128,6 @@ def facet_names(facets: bool | str | Sequence[str] | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def _split(records: Sequence[bytes]) -> list[tuple[bytes, ...]]:
-    """The records as columns (one tuple per record field); damaged records are skipped."""
-    rows = [r.split(_FIELD_SEP) for r in records]
-    rows = [r for r in rows if len(r) == _RECORD_SIZE]
-    if not rows:
-        return [() for _ in range(_RECORD_SIZE)]
-    return list(zip(*rows, strict=True))
-
-
-def question_counts(records: Sequence[bytes]) -> list[int]:
-    """The number of questions of each record (0 for a damaged record)."""
-    out = []
-    for r in records:
-        fields = r.split(_FIELD_SEP)
-        out.append(int(fields[RECORD_QUESTIONS]) if len(fields) == _RECORD_SIZE else 0)
-    return out
-
-
 def _bucket(days: bytes) -> str:
     if not days:
         return UNANSWERED
@@ -1121,9 +1145,9 @@ def _spelling(spellings: Counter[str]) -> str:
     return min(spellings, key=lambda v: (-spellings[v], v.isascii(), v.isupper() or v.islower(), v))
 
 
-def _grouped(raw: Counter[bytes]) -> list[tuple[str, int]]:
+def _grouped(raw: Mapping[bytes, int]) -> list[tuple[str, int]]:
     """Counts per raw value -> counts per value with case and accents ignored, each shown
-    in its most frequent spelling (ties: the one with diacritics, then alphabetical)."""
+    in its most frequent spelling; most frequent first, then alphabetical."""
     groups: dict[str, Counter[str]] = {}
     for value, n in raw.items():
         text = value.decode("utf-8", "replace")
@@ -1135,75 +1159,92 @@ def _grouped(raw: Counter[bytes]) -> list[tuple[str, int]]:
     return [(shown, n) for _key, shown, n in out]
 
 
-def facet_counts(
-    records: Sequence[bytes], names: Sequence[str], limit: int = 10
-) -> dict[str, list[tuple[str, int]]]:
-    """Counts of Kamervragen per value of each facet in ``names``: the ``limit`` most
-    frequent values, most frequent first; years newest first and answer-time buckets in
-    their order (both chosen by count when there are more than ``limit``)."""
-    if limit < 1:
-        raise QueryError("the facet limit must be at least 1")
-    cols = _split(records)
-    out: dict[str, list[tuple[str, int]]] = {}
-    for name in names:
-        if name in RECORD_LISTS:
-            raw: Counter[bytes] = Counter()
-            for combo, n in Counter(cols[RECORD_LISTS.index(name)]).items():
-                if combo:
-                    for value in combo.split(_VALUE_SEP):
-                        raw[value] += n
-            out[name] = _grouped(raw)[:limit]
-        elif name == "year":
-            years = Counter(cols[RECORD_YEAR])
-            top = sorted(years.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-            out[name] = [(y.decode(), n) for y, n in sorted(top, reverse=True)]
-        elif name == "answer-time":
-            buckets: Counter[str] = Counter()
-            for days, n in Counter(cols[RECORD_DAYS]).items():
-                buckets[_bucket(days)] += n
-            order = [label for label, _lo, _hi in ANSWER_TIME_BUCKETS] + [UNANSWERED]
-            top = sorted(buckets.items(), key=lambda kv: -kv[1])[:limit]
-            out[name] = sorted(top, key=lambda kv: order.index(kv[0]))
+def _expand(combos: Mapping[bytes, int]) -> Counter[bytes]:
+    """Counts per joined value list ("A\\x1fB") -> counts per value."""
+    out: Counter[bytes] = Counter()
+    for combo, n in combos.items():
+        if combo:
+            for value in combo.split(_VALUE_SEP):
+                out[value] += n
     return out
 
 
-def _percentile(sorted_days: list[int], share: float) -> int | None:
-    """Nearest-rank percentile: the smallest value with at least ``share`` of the values
-    at or below it."""
-    if not sorted_days:
-        return None
-    return sorted_days[max(0, math.ceil(share * len(sorted_days)) - 1)]
+def facet_counts(
+    counts: Mapping[str, Mapping[bytes, int]], names: Sequence[str], limit: int = 10
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet values and their counts from the counts of each facet column's values
+    (``counts["days"]`` for answer-time): the ``limit`` most frequent values, most frequent
+    first; years newest first and answer-time buckets in their order (both chosen by count
+    when there are more than ``limit``)."""
+    if limit < 1:
+        raise QueryError("the facet limit must be at least 1")
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in names:
+        if name in LIST_FACETS:
+            out[name] = _grouped(_expand(counts.get(name, {})))[:limit]
+        elif name == "year":
+            years = [(y.decode(), n) for y, n in counts.get("year", {}).items() if y and n]
+            top = sorted(years, key=lambda kv: (-kv[1], kv[0]))[:limit]
+            out[name] = sorted(top, reverse=True)
+        elif name == "answer-time":
+            buckets: Counter[str] = Counter()
+            for days, n in counts.get("days", {}).items():
+                buckets[_bucket(days)] += n
+            order = [label for label, _lo, _hi in ANSWER_TIME_BUCKETS] + [UNANSWERED]
+            top = sorted(((b, n) for b, n in buckets.items() if n), key=lambda kv: -kv[1])
+            out[name] = sorted(top[:limit], key=lambda kv: order.index(kv[0]))
+    return out
 
 
-def _stats_row(value: str, days: list[int | None]) -> StatsRow:
-    answered = sorted(d for d in days if d is not None)
-    median = float(statistics.median(answered)) if answered else None
-    return StatsRow(value, len(days), len(answered), median, _percentile(answered, 0.9))
+def _nth(counts: list[tuple[int, int]], index: int) -> int:
+    """The value at position ``index`` (0-based) of the sorted values that ``counts``
+    (sorted ``(value, how many)`` pairs) stands for."""
+    seen = 0
+    for value, n in counts:
+        seen += n
+        if index < seen:
+            return value
+    raise IndexError(index)
 
 
-def compute_stats(records: Sequence[bytes], text: str = "", by: str = "minister") -> Stats:
-    """Answer statistics of the records, overall and per value of ``by``."""
-    cols = _split(records)
-    days = [int(d) if d else None for d in cols[RECORD_DAYS]]
-    keys = cols[RECORD_YEAR] if by == "year" else cols[RECORD_LISTS.index(by)]
-    groups: dict[str, list[int | None]] = {}
+def _stats_row(value: str, days: Counter[int | None]) -> StatsRow:
+    """Count, answered, median and 90th percentile (nearest rank: the smallest value with
+    at least 90% of the values at or below it) of answer days."""
+    counts = sorted((d, n) for d, n in days.items() if d is not None and n > 0)
+    answered = sum(n for _d, n in counts)
+    median: float | None = None
+    p90: int | None = None
+    if answered:
+        middle = (answered - 1) // 2
+        median = (_nth(counts, middle) + _nth(counts, answered // 2)) / 2
+        p90 = _nth(counts, max(0, math.ceil(0.9 * answered) - 1))
+    return StatsRow(value, sum(days.values()), answered, median, p90)
+
+
+def compute_stats(
+    pairs: Mapping[tuple[bytes, bytes], int], text: str = "", by: str = "minister"
+) -> Stats:
+    """Answer statistics, overall and per value of ``by``, from the number of Kamervragen
+    with each (values of ``by``, answer days) pair."""
+    overall: Counter[int | None] = Counter()
+    groups: dict[str, Counter[int | None]] = {}
     spellings: dict[str, Counter[str]] = {}
-    for combo, d in zip(keys, days, strict=True):
+    for (combo, days_value), n in pairs.items():
+        days = int(days_value) if days_value else None
+        overall[days] += n
         if not combo:
             continue
         for raw in combo.split(_VALUE_SEP):
             value = raw.decode("utf-8", "replace")
             key = fold(value)
-            groups.setdefault(key, []).append(d)
-            spellings.setdefault(key, Counter())[value] += 1
-    rows = []
-    for key, values in groups.items():
-        rows.append(_stats_row(_spelling(spellings[key]), values))
+            groups.setdefault(key, Counter())[days] += n
+            spellings.setdefault(key, Counter())[value] += n
+    rows = [_stats_row(_spelling(spellings[key]), days) for key, days in groups.items()]
     if by == "year":
         rows.sort(key=lambda r: r.value, reverse=True)
     else:
         rows.sort(key=lambda r: (-r.count, fold(r.value)))
-    return Stats(text, by, _stats_row("", days), tuple(rows))
+    return Stats(text, by, _stats_row("", overall), tuple(rows))
 
 
 def _numeric_values(reader: Any, fieldname: str) -> list[int]:

@@ -9,17 +9,20 @@ bucket boundary.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from whoosh.filedb.filestore import FileStorage  # noqa: TID251 - a column's file format
 
 from kvsearch.errors import QueryError
 from kvsearch.indexer import build_index
-from kvsearch.schema import facet_record, ministry_of, person_terms
+from kvsearch.schema import facet_values, ministry_of, person_terms
 from kvsearch.search import (
     FACETS,
     Filters,
     Searcher,
+    StatsRow,
     compute_stats,
     facet_counts,
     facet_names,
@@ -325,12 +328,30 @@ def test_unknown_facet_name() -> None:
         facet_names("ministers")
 
 
-def test_facet_counts_skip_damaged_records() -> None:
-    records = [b"", b"garbage", facet_record(_kamervraag())]
-    assert facet_counts(records, ["party", "answer-time"]) == {
-        "party": [("VVD", 1)],
-        "answer-time": [("unanswered", 1)],
+def test_facet_counts_from_column_counts() -> None:
+    counts = {
+        "party": Counter({b"VVD\x1fCDA": 2, b"vvd": 1, b"": 4}),
+        "days": Counter({b"": 2, b"21": 1, b"22": 1, b"42": 1, b"43": 1, b"90": 1, b"91": 1}),
+        "year": Counter({b"2023": 1, b"2024": 1, b"2019": 2}),
     }
+    assert facet_counts(counts, ["party", "answer-time", "year"]) == {
+        "party": [("VVD", 3), ("CDA", 2)],
+        "answer-time": [
+            ("<=21 days", 1),
+            ("22-42 days", 2),
+            ("43-90 days", 2),
+            (">90 days", 1),
+            ("unanswered", 2),
+        ],
+        "year": [("2024", 1), ("2023", 1), ("2019", 2)],
+    }
+    assert facet_counts({}, ["minister", "year", "answer-time"]) == {
+        "minister": [],
+        "year": [],
+        "answer-time": [],
+    }
+    with pytest.raises(QueryError, match="the facet limit must be at least 1"):
+        facet_counts(counts, ["party"], 0)
 
 
 def _kamervraag():  # type: ignore[no-untyped-def]
@@ -341,16 +362,45 @@ def _kamervraag():  # type: ignore[no-untyped-def]
         title="t",
         asked=dt.date(2024, 1, 2),
         submitters=(Person("A B", "SP"),),
-        questions=(QA(1, "q"),),
-        ministers=(Person("C D", "VVD", "minister financiën"), Person("c d", "vvd")),
+        questions=(QA(1, "q"), QA(2, "r")),
+        ministers=(Person("C D", "VVD", "minister financiën"), Person("c  d\x1e", "vvd")),
+        subjects=("zorg", "Zorg"),
     )
 
 
-def test_facet_record_deduplicates_case_and_accent_variants() -> None:
-    record = facet_record(_kamervraag()).decode()
-    fields = record.split("\x1e")
-    assert fields[:3] == ["C D", "VVD", "financiën"]
-    assert fields[6:] == ["2024", "", "1"]
+def test_facet_values_deduplicate_case_and_accent_variants() -> None:
+    assert facet_values(_kamervraag()) == {
+        "minister": b"C D",
+        "party": b"VVD",
+        "ministry": "financiën".encode(),
+        "submitter": b"A B",
+        "submitter-party": b"SP",
+        "subject": b"zorg",
+        "year": b"2024",
+        "days": b"",
+        "questions": b"2",
+    }
+
+
+@pytest.mark.parametrize("distinct", [3, 300, 70_000])
+def test_facet_column_round_trip(tmp_path: Path, distinct: int) -> None:
+    from kvsearch.schema import FacetColumn
+
+    values = [b"v%d" % (i % distinct) if i % 7 else b"" for i in range(distinct * 2)]
+    column = FacetColumn()
+    storage = FileStorage(str(tmp_path))
+    out = storage.create_file("col")
+    writer = column.writer(out)
+    for docnum, value in enumerate(values):
+        if value:  # documents without a value are filled in
+            writer.add(docnum, value)
+    writer.finish(len(values) + 2)
+    length = out.tell()
+    out.close()
+    reader = column.reader(storage.open_file("col"), 0, length, len(values) + 2)
+    assert list(reader) == [*values, b"", b""]
+    assert reader[5] == values[5]
+    assert len(reader) == len(values) + 2
 
 
 @pytest.mark.parametrize(
@@ -540,9 +590,15 @@ def test_stats_unknown_group(searcher: Searcher) -> None:
         searcher.stats(by="answer-time")
 
 
-def test_compute_stats_without_records() -> None:
-    stats = compute_stats([], by="minister")
-    assert (stats.overall.count, stats.rows) == (0, ())
+def test_compute_stats_from_pair_counts() -> None:
+    assert compute_stats({}, by="minister").overall.count == 0
+    pairs = Counter({(b"A\x1fB", b"10"): 2, (b"a", b""): 1, (b"", b"30"): 1, (b"B", b"31"): 1})
+    stats = compute_stats(pairs, by="minister")
+    assert stats.overall == StatsRow("", 5, 4, 20.0, 31)  # 10, 10, 30, 31
+    assert stats.rows == (
+        StatsRow("A", 3, 2, 10.0, 10),
+        StatsRow("B", 3, 3, 10.0, 31),
+    )
 
 
 # ---------------------------------------------------------------- columns = Whoosh ranges
@@ -571,3 +627,62 @@ def test_column_ranges_select_what_whoosh_ranges_select(
 
     whoosh = sorted(searcher._s.docs_for_query(filter_query(filters, searcher._s.schema)))
     assert searcher._allowed(filters) == whoosh
+
+
+def test_filter_that_matches_nothing_gives_no_total(searcher: Searcher) -> None:
+    # Whoosh counts every match of the query when a filter allows no document at all.
+    for filters in (Filters(ministers=("nobody",)), Filters(date_from=days("2030")[0])):
+        result = searcher.search("asiel", filters)
+        assert (result.total, result.hits) == (0, ())
+
+
+# ---------------------------------------------------------------- several segments
+
+
+def test_segments_and_deletions(tmp_path: Path) -> None:
+    """Facets, sorting, filters and stats over three segments with a deleted document agree
+    with a one-segment index of the same documents."""
+    import shutil
+
+    from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
+
+    from kvsearch import store
+    from kvsearch.parse import parse_file
+    from kvsearch.schema import document
+
+    files = sorted(FIXTURE.glob("*.txt"))
+    first, rest = tmp_path / "first", tmp_path / "all-but-one"
+    first.mkdir()
+    rest.mkdir()
+    for path in files[:6]:
+        shutil.copy(path, first)
+    for path in files[1:]:
+        shutil.copy(path, rest)
+    segmented, single = tmp_path / "segmented", tmp_path / "single"
+    build_index(first, segmented)
+    build_index(rest, single)
+    ix = whoosh_index.open_dir(str(store.generation_dir(segmented, store.read_manifest(segmented))))
+    writer = ix.writer()
+    for path in files[6:]:
+        writer.add_document(**document(parse_file(path)))
+    writer.commit(merge=False)
+    writer = ix.writer()
+    writer.delete_by_term("id", files[0].stem)
+    writer.commit(merge=False)
+    ix.close()
+
+    def summary(s: Searcher) -> object:
+        filters = Filters(answered=True, date_from=days("2022-06")[0])
+        return (
+            ids(s.search("", limit=20)),
+            ids(s.search("", sort="answer-time", limit=20)),
+            s.search("", facets=True, facet_limit=50).facets,
+            s.search("asiel", filters, facets=["year", "minister"]).facets,
+            s.stats("", filters, by="party"),
+            [(h.id, h.nr) for h in s.search_questions("", limit=50).hits],
+        )
+
+    with Searcher(segmented) as a, Searcher(single) as b:
+        assert a._s.reader().is_atomic() is False
+        assert summary(a) == summary(b)
+        assert "2022Z00001" not in ids(a.search("", limit=20))
