@@ -23,6 +23,7 @@ import heapq
 import math
 import os
 import re
+from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, scoring
+from whoosh import matching, qparser, query, scoring
 from whoosh.searching import Searcher as WhooshSearcher
 
 from kvsearch import store
@@ -731,11 +732,16 @@ class Searcher:
         allowed = self._allowed(filters)
         if q is None:
             return self._live() if allowed is None else allowed
-        matched = self._s.docs_for_query(q)
         if allowed is None:
-            return sorted(matched)
+            return sorted(self._s.docs_for_query(q))
+        if self._few(allowed):
+            return sorted(self._s.docs_for_query(query.And([q, _DocSet(allowed)])))
         allow = set(allowed)
-        return sorted(d for d in matched if d in allow)
+        return sorted(d for d in self._s.docs_for_query(q) if d in allow)
+
+    def _few(self, docs: list[int]) -> bool:
+        """Whether ``docs`` are few enough to run a query on them only (see _DocSet)."""
+        return len(docs) < INTERSECT_BELOW * self._s.doc_count_all()
 
     def _allowed(self, filters: Filters) -> list[int] | None:
         """The document numbers the filters allow, ascending; None when they allow all.
@@ -767,7 +773,10 @@ class Searcher:
         """The ``n`` best of ``docs`` by relevance: (score, docnum)."""
         if not docs or q is None:
             return []
-        results = self._s.search(q, filter=set(docs), limit=n)
+        if self._few(docs):
+            results = self._s.search(query.And([q, _DocSet(docs)]), limit=n)
+        else:
+            results = self._s.search(q, filter=set(docs), limit=n)
         return [(hit.score, hit.docnum) for hit in results]
 
     def _ordered(self, docs: list[int], sort: str, n: int) -> list[int]:
@@ -891,6 +900,48 @@ class Searcher:
             order = {d: i for i, d in enumerate(self._ordered(kept, sort, len(kept)))}
             rows.sort(key=lambda r: (order[r[4]], r[2]))
         return [(score, kv, nr) for score, _rank, nr, kv, _d in rows]
+
+
+#: A query runs on a set of documents by intersection (skipping through its postings) when
+#: the set holds less than this share of the index; else on all its matches, filtered.
+INTERSECT_BELOW = 0.2
+
+
+class _DocSet(query.Query):
+    """Matches the given (top-level, ascending) document numbers and adds 0 to a score.
+
+    ``And([q, _DocSet(docs)])`` runs ``q`` on ``docs`` only: Whoosh intersects the two by
+    skipping, so a selective filter makes a broad query cheap.
+    """
+
+    def __init__(self, docs: list[int]) -> None:
+        self.docs = docs
+        self.boost = 1.0
+
+    def __repr__(self) -> str:
+        return f"_DocSet({len(self.docs)} documents)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _DocSet) and other.docs == self.docs
+
+    def __hash__(self) -> int:
+        return hash((_DocSet, len(self.docs)))
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return len(self.docs)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        parent = searcher.parent() if searcher.parent is not None else None
+        offset = parent._offset_for_subsearcher(searcher) if parent is not None else 0
+        local = _local_docs(self.docs, offset, offset + searcher.doc_count_all())
+        if not len(local):
+            return matching.NullMatcher()
+        return _ZeroScoreMatcher(array("I", local))
+
+
+class _ZeroScoreMatcher(matching.ListMatcher):
+    def score(self) -> float:
+        return 0.0
 
 
 def _check_version(index_dir: Path, manifest: dict[str, Any]) -> None:

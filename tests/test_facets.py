@@ -639,13 +639,18 @@ def test_filter_that_matches_nothing_gives_no_total(searcher: Searcher) -> None:
 # ---------------------------------------------------------------- several segments
 
 
-def test_segments_and_deletions(tmp_path: Path) -> None:
+@pytest.mark.parametrize("intersect_below", [0.0, 2.0])
+def test_segments_and_deletions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, intersect_below: float
+) -> None:
     """Facets, sorting, filters and stats over three segments with a deleted document agree
-    with a one-segment index of the same documents."""
+    with a one-segment index of the same documents, whether queries run on filtered
+    documents by intersection or not."""
     import shutil
 
     from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
 
+    import kvsearch.search
     from kvsearch import store
     from kvsearch.parse import parse_file
     from kvsearch.schema import document
@@ -684,5 +689,34 @@ def test_segments_and_deletions(tmp_path: Path) -> None:
 
     with Searcher(segmented) as a, Searcher(single) as b:
         assert a._s.reader().is_atomic() is False
-        assert summary(a) == summary(b)
+        expected = summary(b)
+        monkeypatch.setattr(kvsearch.search, "INTERSECT_BELOW", intersect_below)
+        assert summary(a) == expected
         assert "2022Z00001" not in ids(a.search("", limit=20))
+
+
+@pytest.mark.parametrize(
+    ("text", "filters"),
+    [
+        ("asiel opvang", Filters(answered=True)),
+        ("asiel OR jeugdzorg OR woningbouw", Filters(parties=("vvd", "cda"))),
+        ("minister:rutte", Filters(date_from=days("2023")[0])),
+        ("opvang", Filters()),
+    ],
+)
+def test_intersection_gives_the_same_ranking(
+    searcher: Searcher, monkeypatch: pytest.MonkeyPatch, text: str, filters: Filters
+) -> None:
+    import kvsearch.search
+
+    def run() -> list[tuple[str, float]]:
+        result = searcher.search(text, filters, facets=["year"])
+        assert result.facets is not None
+        assert sum(n for _y, n in result.facets["year"]) == result.total
+        return [(h.id, h.score) for h in result.hits]
+
+    monkeypatch.setattr(kvsearch.search, "INTERSECT_BELOW", 0.0)
+    filtered = run()
+    monkeypatch.setattr(kvsearch.search, "INTERSECT_BELOW", 2.0)
+    assert run() == filtered
+    assert filtered
