@@ -602,12 +602,8 @@ class Searcher:
         names = facet_names(facets)
         wanted = page * limit
         try:
-            docs = self._matching(q, filters)
-            if sort == "relevance":
-                rows = self._top(q, docs, wanted)[(page - 1) * limit :]
-            else:
-                rows = [(0.0, d) for d in self._ordered(docs, sort, wanted)]
-                rows = rows[(page - 1) * limit :]
+            docs, rows = self._select(q, filters, sort, wanted)
+            rows = rows[(page - 1) * limit :]
         except KvsearchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
@@ -727,9 +723,33 @@ class Searcher:
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
 
-    def _matching(self, q: query.Query | None, filters: Filters) -> list[int]:
-        """The document numbers of every match of the query and the filters, ascending."""
+    def _select(
+        self, q: query.Query | None, filters: Filters, sort: str, n: int
+    ) -> tuple[list[int], list[tuple[float, int]]]:
+        """Every match (ascending document numbers) and the first ``n`` in ``sort`` order
+        as (score, docnum); the score is 0.0 unless sorted by relevance."""
         allowed = self._allowed(filters)
+        if q is not None and allowed is not None and self._few(allowed):
+            # One pass: score every allowed match, take the first n.
+            scored = [(score, d) for d, score in self._scored(q, allowed).items()]
+            docs = sorted(d for _score, d in scored)
+            if sort == "relevance":
+                return docs, scored[:n]
+        else:
+            docs = self._matching(q, filters, allowed)
+            if sort == "relevance":
+                return docs, self._top(q, docs, n)
+        return docs, [(0.0, d) for d in self._ordered(docs, sort, n)]
+
+    def _scored(self, q: query.Query, allowed: list[int]) -> Any:
+        """Whoosh results of ``q`` on ``allowed`` only, every match scored."""
+        return self._s.search(query.And([q, _DocSet(allowed)]), limit=None)
+
+    def _matching(self, q: query.Query | None, filters: Filters, allowed: Any = False) -> list[int]:
+        """The document numbers of every match of the query and the filters, ascending
+        (``allowed``: what the filters allow, when already known)."""
+        if allowed is False:
+            allowed = self._allowed(filters)
         if q is None:
             return self._live() if allowed is None else allowed
         if allowed is None:
