@@ -95,7 +95,7 @@ def fmt(value: float | None, unit: str) -> str:
         return f"{value * 1000:.1f}ms" if value < 1 else f"{value:.2f}s"
     if unit == "MB":
         return f"{value:.0f}MB" if value >= 10 else f"{value:.1f}MB"
-    if unit in ("docs/s", "bytes"):
+    if unit in ("docs/s", "bytes", "count"):
         return f"{value:,.0f}"
     return f"{value:.3g}"
 
@@ -739,7 +739,7 @@ def main(argv: list[str] | None = None) -> int:
         src = ensure_corpus(ctx, label, count, nested)
         files = list(src.rglob("*.txt"))
         corpus_bytes = sum(p.stat().st_size for p in files)
-        ctx.res.add("corpus", "-", label, "documents", "docs/s", [len(files)])
+        ctx.res.add("corpus", "-", label, "documents", "count", [len(files)])
         ctx.res.add("corpus", "-", label, "size", "MB", [corpus_bytes / MB])
         if "build" in args.only:
             section_build(ctx, label, src, len(files), corpus_bytes)
