@@ -42,9 +42,7 @@ class _Context:
         self.index = Path(index).expanduser()
 
 
-@click.group(
-    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
-)
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="kvsearch")
 @click.option(
     "--index",
@@ -74,8 +72,8 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
     """A progress callback: a bar on a terminal, a plain line per 10% otherwise."""
     if not enabled:
         return (lambda _e: None), (lambda: None)
-    err = click.get_text_stream("stderr")
-    state: dict[str, Any] = {"bar": None, "last": -1}
+    err = sys.stderr
+    state: dict[str, Any] = {"bar": None}
     tty = err.isatty()
 
     def report(event: Any) -> None:
@@ -92,7 +90,7 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
                 state["bar"].__enter__()
             state["bar"].update(1)
             return
-        step = max(1, event.total // 10)
+        step = max(500, event.total // 10)
         if event.done == event.total or event.done % step == 0:
             click.echo(f"parsed {event.done}/{event.total} files", err=True)
 
@@ -146,7 +144,9 @@ _QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 @_WAIT
 @click.pass_obj
 @_library_errors
-def index_cmd(obj: _Context, source_dir: Path | None, sample: bool, quiet: bool, wait: float) -> None:
+def index_cmd(
+    obj: _Context, source_dir: Path | None, sample: bool, quiet: bool, wait: float
+) -> None:
     """Index a folder of Kamervragen text files (searched recursively for *.txt).
 
     The new index is built beside the old one and swapped in when complete: an
@@ -229,13 +229,29 @@ def _filters(minister: tuple[str, ...], date_from: Any, date_to: Any) -> Any:
     "--minister",
     multiple=True,
     metavar="NAME",
-    help="Answered by this minister: any part of the name, case and accents ignored. Repeat for OR.",
+    help="Answered by this minister: any whole word(s) of the name, case and accents "
+    "ignored. Repeat for OR.",
 )
 @_date_option("--from", "Asked on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
 @_date_option("--to", "Asked on or before DATE (a partial date covers its whole period).")
-@click.option("--limit", "-n", type=click.IntRange(min=1, max=1000), default=10, show_default=True, help="Hits per page.")
-@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits.")
-@click.option("--questions", type=click.IntRange(min=0), default=2, show_default=True, help="Matching questions shown per hit.")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1, max=1000),
+    default=10,
+    show_default=True,
+    help="Hits per page.",
+)
+@click.option(
+    "--page", type=click.IntRange(min=1), default=1, show_default=True, help="Page of hits."
+)
+@click.option(
+    "--questions",
+    type=click.IntRange(min=0),
+    default=2,
+    show_default=True,
+    help="Matching questions shown per hit.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
 @click.pass_obj
 @_library_errors
@@ -316,7 +332,9 @@ def result_json(result: Any) -> dict[str, Any]:
         "suggestion": result.suggestion,
     }
     if result.facets is not None:
-        out["facets"] = {k: [{"value": v, "count": c} for v, c in vs] for k, vs in result.facets.items()}
+        out["facets"] = {
+            k: [{"value": v, "count": c} for v, c in vs] for k, vs in result.facets.items()
+        }
     return out
 
 
@@ -352,18 +370,21 @@ def _dates_line(kv: Any) -> str:
 
 
 def _print_result(result: Any, questions: int) -> None:
-    what = f' for "{result.query}"' if result.query.strip() else ""
+    what = f" for: {result.query.strip()}" if result.query.strip() else ""
     if not result.total:
-        click.echo(f"No Kamervragen found{what}.")
+        click.echo(f"No Kamervragen found{what}")
         return
     first = (result.page - 1) * result.limit + 1
     last = first + len(result.hits) - 1
     noun = "Kamervraag" if result.total == 1 else "Kamervragen"
     shown = f"{first}-{last}" if last > first else str(first)
     if not result.hits:
-        click.echo(f"{result.total} {noun}{what}; page {result.page} is past the last page ({result.pages}).")
+        click.echo(
+            f"{result.total} {noun} found{what}; page {result.page} is past the last page "
+            f"({result.pages})"
+        )
         return
-    click.echo(f"{result.total} {noun}{what}, showing {shown}:")
+    click.echo(f"{result.total} {noun} found{what} (showing {shown})")
     for hit in result.hits:
         kv = hit.kamervraag
         click.echo("")
@@ -385,7 +406,9 @@ def _print_result(result: Any, questions: int) -> None:
 
 @cli.command("show")
 @click.argument("kamervraag_id", metavar="ID")
-@click.option("--question", "-q", "nr", type=click.IntRange(min=1), help="Only this question and its answer.")
+@click.option(
+    "--question", "-q", "nr", type=click.IntRange(min=1), help="Only this question and its answer."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_obj
 @_library_errors
@@ -427,10 +450,10 @@ def show_cmd(obj: _Context, kamervraag_id: str, nr: int | None, as_json: bool) -
         click.echo(f"Answered:    {kv.answered.isoformat()} ({days} day{'s' if days != 1 else ''})")
     else:
         click.echo("Answered:    not answered")
-    label = "Submitters:" if len(kv.submitters) > 1 else "Submitter: "
-    click.echo(f"{label} {', '.join(p.display() for p in kv.submitters)}")
+    label = "Submitters:" if len(kv.submitters) > 1 else "Submitter:"
+    click.echo(f"{label:<12} {', '.join(p.display() for p in kv.submitters)}")
     for i, person in enumerate(kv.ministers):
-        click.echo(f"{'Ministers:  ' if i == 0 else '            '} {person.display()}")
+        click.echo(f"{'Ministers:' if i == 0 else '':<12} {person.display()}")
     if kv.subjects:
         click.echo(f"Subjects:    {', '.join(kv.subjects)}")
     if kv.question_url:
@@ -471,21 +494,29 @@ def status_cmd(obj: _Context, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
         return
-    click.echo(f"Index:      {obj.index}")
-    click.echo(f"Source:     {manifest.get('source')}")
-    click.echo(f"Kamervragen: {manifest['documents_in_index']} ({manifest.get('questions')} questions)")
-    click.echo(f"Built:      {manifest.get('built')}")
-    click.echo(
-        f"Analyzer:   version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}"
-    )
-    click.echo(f"Size:       {manifest['size_bytes'] / 1e6:.1f} MB")
+    rows = [
+        ("Index:", str(obj.index)),
+        ("Source:", str(manifest.get("source"))),
+        (
+            "Kamervragen:",
+            f"{manifest['documents_in_index']} ({manifest.get('questions')} questions)",
+        ),
+        ("Built:", str(manifest.get("built"))),
+        (
+            "Analyzer:",
+            f"version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}",
+        ),
+        ("Size:", f"{manifest['size_bytes'] / 1e6:.1f} MB"),
+    ]
+    for label, value in rows:
+        click.echo(f"{label:<12} {value}")
 
 
 def main() -> None:
     """Entry point: never a traceback, unless KVSEARCH_DEBUG is set."""
     try:
         cli.main(prog_name="kvsearch", standalone_mode=True)
-    except Exception as exc:  # noqa: BLE001 - last line of defence
+    except Exception as exc:
         if os.environ.get("KVSEARCH_DEBUG"):
             raise
         click.echo(

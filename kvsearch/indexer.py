@@ -45,7 +45,11 @@ class Skipped:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.reason}" if self.line else f"{self.path}: {self.reason}"
+        return (
+            f"{self.path}:{self.line}: {self.reason}"
+            if self.line
+            else f"{self.path}: {self.reason}"
+        )
 
 
 @dataclass
@@ -101,7 +105,11 @@ def _choose_files(files: list[Path], skipped: list[Skipped]) -> list[Path]:
             continue
         newer, older = (path, other) if _mtime(path) >= _mtime(other) else (other, path)
         owner[kv_id] = newer
-        skipped.append(Skipped(str(older), 1, f"duplicate of Kamervraag {kv_id}; {newer} is newer and was indexed"))
+        skipped.append(
+            Skipped(
+                str(older), 1, f"duplicate of Kamervraag {kv_id}; {newer} is newer and was indexed"
+            )
+        )
     losers = {s.path for s in skipped}
     return [p for p in files if str(p) not in losers]
 
@@ -141,7 +149,9 @@ def build_index(
         report_progress(Progress("scan", 0, 0, str(src)))
         files = find_files(src)
         if not files:
-            raise SourceError(f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen")
+            raise SourceError(
+                f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen"
+            )
         files = _choose_files(files, report.skipped)
         tmp = store.new_tmp_dir(target)
         try:

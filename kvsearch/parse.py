@@ -26,11 +26,13 @@ Decisions (what the parser accepts and how it normalises):
   ``(minister-president , minister algemene zaken)`` gives the role
   ``"minister-president, minister algemene zaken"``.
 - People: entries are separated by commas outside parentheses. ``Name``, ``Name (x)`` and
-  ``Name (role) (Party)``. For a minister a single group is a role when it starts with a
+  ``Name (role) (Party)``; only the brackets at the end count, so a nickname stays in the
+  name (``R.A. (Rik) Janssen``). For a minister a single group is a role when it starts with a
   lowercase letter, else a party; for a submitter a single group is always the party.
 - A question is the first run of non-blank lines after ``• Vraag N`` (lines joined by
   ``\\n``); every later non-blank line up to the next ``Vraag`` or the footer is the answer,
-  one paragraph per line, joined by ``\\n``. The footer is optional.
+  one paragraph per line, joined by ``\\n``. The footer is optional; a "Volledige titel"
+  may go on over the next lines, like the title, and its lines are joined with a space.
 - A file that cannot be read (missing, permissions) also gives a ParseError, at line 1.
 """
 
@@ -73,8 +75,8 @@ _ANSWERED_RE = re.compile(
     r"(?P<date>.*?)\s*(?:\(\s*na\s*(?P<days>[0-9]*)\s*(?:dagen|dag)?\s*\))?", re.IGNORECASE
 )
 _VRAAG_RE = re.compile(r"(?:•\s*)?vraag\s+([0-9]+)\s*:?", re.IGNORECASE)
-_ENTRY_RE = re.compile(r"([^()]*?)\s*((?:\([^()]*\)\s*)*)")
-_GROUP_RE = re.compile(r"\(([^()]*)\)")
+# A name may hold a bracketed nickname ("R.A. (Rik) Janssen"), but no unbalanced brackets.
+_NAME_RE = re.compile(r"[^()]*(?:\([^()]*\)[^()]*)*")
 
 # Header keywords, longest first so that "Beantwoord door" wins over "Beantwoord".
 _HEADERS: tuple[tuple[str, str], ...] = (
@@ -227,22 +229,34 @@ def _clean_role(role: str) -> str:
     return re.sub(r"\s+,", ",", _squash(role))
 
 
+def _split_entry(entry: str) -> tuple[str, list[str]]:
+    """'Name (role) (Party)' -> ('Name', ['role', 'Party']); ('', []) when unreadable."""
+    groups: list[str] = []
+    rest = entry.strip()
+    while rest.endswith(")") and len(groups) <= 2:  # a third group is an error anyway
+        start = rest.rfind("(")
+        inner = rest[start + 1 : -1]
+        if start < 0 or ")" in inner:
+            return "", []
+        groups.insert(0, inner.strip())
+        rest = rest[:start].rstrip()
+    return rest, groups
+
+
 def _parse_people(
     text: str, path: str, line: int, label: str, *, ministers: bool
 ) -> tuple[Person, ...]:
     people: list[Person] = []
     for entry in _split_top_level(text):
         entry = _squash(entry)
-        m = _ENTRY_RE.fullmatch(entry)
-        name = m.group(1).strip() if m else ""
-        if not m or not name:
+        name, groups = _split_entry(entry)
+        if not name or not _NAME_RE.fullmatch(name) or name.startswith("("):
             raise ParseError(
                 path,
                 line,
                 f'unreadable name {_quote(entry)} in the "{label}" line: '
                 'expected "Name (Party)" or "Name (role) (Party)"',
             )
-        groups = [g.strip() for g in _GROUP_RE.findall(m.group(2))]
         if len(groups) > 2:
             raise ParseError(
                 path,
@@ -429,7 +443,7 @@ class _Parser:
             header.answer_url = _squash(value)
 
     def parse_answered(self, value: str, nr: int) -> tuple[dt.date, int | None]:
-        m = _ANSWERED_RE.fullmatch(value.strip())
+        m = _ANSWERED_RE.fullmatch(_squash(value))
         if not m:  # pragma: no cover - the pattern matches every string
             raise self.error(nr, f'unreadable "Beantwoord" line: {_quote(value)}')
         answered = _parse_date(m.group("date"), self.path, nr)
@@ -481,14 +495,20 @@ class _Parser:
     def parse_footer(self) -> dict[str, str]:
         footer: dict[str, str] = {}
         current: str | None = None
+        continues: str | None = None  # a "Volledige titel" that may go on on the next line
         seen: dict[str, int] = {}
         while (cur := self.peek()) is not None:
             nr, text = cur
             self.pos += 1
             stripped = text.strip()
             if not stripped:
+                continues = None
                 continue
             m = _FOOTER_RE.fullmatch(stripped)
+            if not m and continues is not None:
+                footer[continues] = _squash(f"{footer[continues]} {stripped}")
+                continue
+            continues = None
             if not m:
                 raise self.error(nr, f"unexpected line in the footer: {_quote(stripped)}")
             label, value = m.group(1).lower(), _squash(m.group(2))
@@ -507,6 +527,8 @@ class _Parser:
                 )
             seen[key] = nr
             footer[key] = value
+            if label == "volledige titel":
+                continues = key
         return footer
 
 

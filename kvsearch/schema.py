@@ -67,7 +67,7 @@ def make_schema() -> fields.Schema:
     names = DutchAnalyzer(stem=False)
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=text, phrase=False),
+        nummer=fields.TEXT(analyzer=text),
         titel=fields.TEXT(analyzer=text),
         vragen=fields.TEXT(analyzer=text),
         antwoorden=fields.TEXT(analyzer=text),
@@ -76,8 +76,8 @@ def make_schema() -> fields.Schema:
         minister=fields.TEXT(analyzer=names),
         indiener=fields.TEXT(analyzer=names),
         partij=fields.TEXT(analyzer=names),
-        asked=fields.NUMERIC(int, bits=32, signed=False, sortable=True),
-        answered=fields.NUMERIC(int, bits=32, signed=False, sortable=True),
+        asked=fields.NUMERIC(int, bits=32, sortable=True),
+        answered=fields.NUMERIC(int, bits=32, sortable=True),
         doc=fields.STORED(),
     )
 

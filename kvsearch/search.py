@@ -21,7 +21,7 @@ import math
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +42,26 @@ from kvsearch.model import QA, Kamervraag
 from kvsearch.schema import FIELD_ALIASES, SEARCH_FIELDS, TEXT_FIELDS, date_number, unpack
 from kvsearch.schema import version_record as current_version
 
-MONTHS = (
-    "januari februari maart april mei juni juli augustus september oktober november december"
-).split()
+MONTHS = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 _NAME_ANALYZER = DutchAnalyzer(stem=False)
 _BM25_K1 = 1.2
 _BM25_B = 0.75
-_SNIPPET_CHARS = 220
+_SNIPPET_CHARS = 160
+_QUESTION_CHARS = 240
 _MAX_DATE = dt.date(9999, 12, 31)
 
 
@@ -174,11 +186,25 @@ def _alias_map() -> dict[str, list[str]]:
 _OPERATOR_RE = re.compile(r"(?:^|\s|\()(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s|\)|$)|(?<![^\s(])[+]")
 _SYNTAX_RE = re.compile(r"[\"():*?+\[\]{}^~]|(?<![^\s(])-|\b(?:AND|OR|NOT)\b")
 _FIELD_RE = re.compile(r"(\w+):")
+_DANGLING_RE = re.compile(
+    r"^(?:\s*(?:AND|OR|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\s*)+$"
+    r"|(?<=\()\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*(?=\))"
+)
+
+
+def _strip_dangling(text: str) -> str:
+    """Drop operators with nothing on one side: "AND stikstof", "(boeren OR", "stikstof NOT"."""
+    previous = None
+    text = text.strip()
+    while previous != text:
+        previous = text
+        text = _DANGLING_RE.sub(" ", text).strip()
+    return text
 
 
 def parse_query(text: str, schema: Any) -> query.Query | None:
     """The Whoosh query for ``text``; None when it holds no searchable words."""
-    text = text.strip()
+    text = _strip_dangling(text)
     if not text:
         return None
     _check_fields(text)
@@ -187,13 +213,13 @@ def parse_query(text: str, schema: Any) -> query.Query | None:
     try:
         q = parser.parse(text)
         q = _normalize(q)
-    except Exception:  # Whoosh's parser has many odd corners; fall back to plain words.
+    except Exception:  # noqa: BLE001 - Whoosh's parser has odd corners; use plain words
         q = None
     if q is None or q is query.NullQuery:
         plain = _SYNTAX_RE.sub(" ", text)
         try:
             q = _normalize(parser.parse(plain))
-        except Exception:
+        except Exception:  # noqa: BLE001
             raise QueryError(f"cannot read the query {text!r}; try plain words") from None
     if q is None or q is query.NullQuery:
         return None
@@ -213,9 +239,7 @@ def _check_fields(text: str) -> None:
 def _check_prefixes(text: str) -> None:
     for m in re.finditer(r"(?<![\w*?])([\w-]*)[*?]", text):
         if len(m.group(1)) < 2:
-            raise QueryError(
-                f"the wildcard {m.group(0)!r} needs at least 2 letters before * or ?"
-            )
+            raise QueryError(f"the wildcard {m.group(0)!r} needs at least 2 letters before * or ?")
 
 
 def _normalize(q: query.Query) -> query.Query | None:
@@ -234,6 +258,8 @@ def _fix_nots(q: query.Query) -> query.Query:
         return q
     if isinstance(q, query.Not):
         return query.Not(_fix_nots(q.query))
+    if isinstance(q, query.BinaryQuery):  # AndNot, AndMaybe, Require (before CompoundQuery)
+        return q.__class__(_fix_nots(q.a), _fix_nots(q.b))
     if isinstance(q, query.CompoundQuery):
         subs = [_fix_nots(s) for s in q.subqueries]
         nots = [s.query for s in subs if isinstance(s, query.Not)]
@@ -243,8 +269,6 @@ def _fix_nots(q: query.Query) -> query.Query:
             excl = query.Or(nots) if len(nots) > 1 else nots[0]
             return query.AndNot(base, excl)
         return q.__class__(subs, boost=q.boost)
-    if isinstance(q, query.BinaryQuery):
-        return q.__class__(_fix_nots(q.a), _fix_nots(q.b))
     return q
 
 
@@ -292,11 +316,14 @@ def query_words(q: query.Query | None) -> tuple[set[str], list[str], list[tuple[
 def filter_query(filters: Filters) -> query.Query | None:
     parts: list[query.Query] = []
     if filters.ministers:
-        parts.append(query.Or([_name_query("minister", n, "--minister") for n in filters.ministers]))
+        parts.append(
+            query.Or([_name_query("minister", n, "--minister") for n in filters.ministers])
+        )
     if filters.date_from or filters.date_to:
         lo = date_number(filters.date_from or dt.date(1, 1, 1))
         hi = date_number(filters.date_to or _MAX_DATE)
-        # Both bounds always given: an open start matches everything on unsigned fields.
+        # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
+        # on unsigned numeric fields (an open start matches everything).
         parts.append(query.NumericRange("asked", lo, hi))
     if not parts:
         return None
@@ -390,9 +417,12 @@ class Searcher:
             raise QueryError("the page number must be at least 1")
         filters = filters or Filters()
         q = parse_query(text, self._s.schema)
+        if q is None and text.strip():
+            raise QueryError(
+                f"nothing to search for in {text!r}: give words, or leave the query out "
+                "to list Kamervragen by their filters"
+            )
         fq = filter_query(filters)
-        if q is None and text.strip() and not fq:
-            return SearchResult(text, 0, page, limit, ())
         wanted = page * limit
         try:
             if q is None:
@@ -485,9 +515,7 @@ class _QuestionScorer:
         for pair in analysed:
             score = self._score(pair, avg)
             if score > 0:
-                out.append(
-                    QuestionMatch(pair.qa.nr, round(score, 4), pair.snippet(self._matches))
-                )
+                out.append(QuestionMatch(pair.qa.nr, round(score, 4), pair.snippet(self._matches)))
         out.sort(key=lambda m: (-m.score, m.nr))
         return out
 
@@ -529,7 +557,7 @@ class _PairText:
     def snippet(self, matches: Any) -> Fragment:
         q_spans = _spans(self.q_tokens, matches)
         a_spans = _spans(self.a_tokens, matches)
-        question = _fragment(self.qa.question, q_spans)
+        question = _fragment(self.qa.question, q_spans, width=_QUESTION_CHARS)
         if not self.qa.answer:
             return question
         if not a_spans and q_spans:

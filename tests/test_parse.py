@@ -89,7 +89,8 @@ def test_every_sample_file_parses(stem: str) -> None:
     assert len(k.questions) == QUESTION_COUNTS[stem]
     assert [qa.nr for qa in k.questions] == list(range(1, QUESTION_COUNTS[stem] + 1))
     assert all(qa.question for qa in k.questions)
-    assert k.title and k.submitters
+    assert k.title
+    assert k.submitters
     assert k.question_doc == f"kv-tk-{stem}"
     assert k.question_doc_title == k.title
     assert (k.answered is not None) == (stem in ANSWERED)
@@ -138,14 +139,16 @@ def test_reference_file_in_detail() -> None:
     assert q1.question.startswith("Zijn er op uw ministerie bijeenkomsten")
     assert q1.answer == "Nee."
     q5 = k.question(5)
-    assert q5 is not None and "collega\u2019s" in q5.question
+    assert q5 is not None
+    assert "collega\u2019s" in q5.question
     q8 = k.question(8)
     assert q8 is not None
     paragraphs = q8.answer.split("\n")
     assert len(paragraphs) == 4
     assert paragraphs[0].startswith("Nee. Het is belangrijk")
     assert paragraphs[3].startswith("Een sociaal veilige werkomgeving")
-    assert k.question(9) is not None and k.question(9).answer == "Ja."  # type: ignore[union-attr]
+    assert k.question(9) is not None
+    assert k.question(9).answer == "Ja."
     assert k.question_doc == "kv-tk-2024Z01294"
     assert k.question_doc_title == title
     assert k.answer_doc == "ah-tk-20232024-1065"
@@ -168,7 +171,8 @@ def test_multiple_submitters_answered() -> None:
     assert k.days == 59
     assert k.subjects == ()
     q2 = k.question(2)
-    assert q2 is not None and len(q2.answer.split("\n")) == 2
+    assert q2 is not None
+    assert len(q2.answer.split("\n")) == 2
 
 
 def test_submitters_without_party() -> None:
@@ -183,7 +187,8 @@ def test_unanswered_file() -> None:
     assert k.answer_days is None
     assert k.ministers == ()
     assert k.answer_url == ""
-    assert k.answer_doc == "" and k.answer_doc_title == ""
+    assert k.answer_doc == ""
+    assert k.answer_doc_title == ""
     assert len(k.submitters) == 7
     assert k.submitters[-1] == Person("Doğukan Ergin", party="DENK")
     assert [qa.answer for qa in k.questions] == ["", ""]
@@ -363,10 +368,27 @@ def test_question_of_several_lines_and_answer_paragraphs() -> None:
     assert k.questions[0].answer == "Alinea 1 \u2013 €5\nAlinea «2»\nAlinea 3"
 
 
+def test_title_over_two_lines_also_in_the_footer() -> None:
+    text = _replace(3, "Een titel\n(Aanhangsel Handelingen II, 2009-2010, nr. 276)")
+    text = text.replace(
+        "Volledige titel: Een titel\n",
+        "Volledige titel: Een titel\n(Aanhangsel Handelingen II, 2009-2010, nr. 276)\n",
+    )
+    k = parse_text(text)
+    assert k.title == "Een titel (Aanhangsel Handelingen II, 2009-2010, nr. 276)"
+    assert k.question_doc_title == k.title
+
+
+def test_nickname_in_brackets_stays_in_the_name() -> None:
+    k = parse_text(_replace(7, "Indiener R.A. (Rik) Janssen, Jan (Rik) de Vries (SP)"))
+    assert k.submitters == (Person("R.A. (Rik) Janssen"), Person("Jan (Rik) de Vries", "SP"))
+
+
 def test_footer_is_optional() -> None:
     text = BASE.split("\n\n\nKamervraag document")[0]
     k = parse_text(text)
-    assert k.question_doc == "" and len(k.questions) == 2
+    assert k.question_doc == ""
+    assert len(k.questions) == 2
 
 
 LONG = "x" * 100
@@ -478,8 +500,8 @@ ERRORS: list[tuple[str, str, str]] = [
     ),
     (
         "junk in the footer",
-        BASE + "Iets anders\n",
-        'x.txt:23: unexpected line in the footer: "Iets anders"',
+        BASE + "\nIets anders\n",
+        'x.txt:24: unexpected line in the footer: "Iets anders"',
     ),
     (
         "footer title without number",

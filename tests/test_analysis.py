@@ -1,0 +1,147 @@
+"""Table-driven tests of the Dutch analyzer: input -> expected terms."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from kvsearch.analysis import (
+    ANALYZER_VERSION,
+    STEMMER,
+    VALUE_GAP,
+    DutchAnalyzer,
+    analyze,
+    fold,
+    query_terms,
+)
+
+
+def index_terms(text: str) -> list[str]:
+    return [t for t, *_ in analyze(text)]
+
+
+INDEX_CASES = [
+    # (input, expected index terms in order)
+    ("Ambtenaren", ["ambtenar"]),
+    ("ambtenaar", ["ambtenar"]),
+    ("de verkiezingen van 22 november", ["verkiez", "22", "november"]),
+    ("Kamervraag 2024Z01294", ["kamervrag", "2024z01294"]),
+    ("F-35", ["f35", "f", "35"]),
+    ("COVID-19", ["covid19", "covid", "19"]),
+    ("Yeşilgöz-Zegerius", ["yesilgozzegerius", "yesilgoz", "zegerius"]),
+    ("Daniëlle", ["daniell"]),
+    ("€ 3,1 miljard", ["3,1", "miljard"]),
+    ("3.000 euro", ["3000", "euro"]),
+    ("1.234,56", ["1234,56"]),
+    ("auto's en cao’s", ["auto", "cao"]),
+    ("«hernieuwbare brandstof»", ["hernieuw", "brandstof"]),
+    ("minister-president", ["ministerpresident", "minister", "president"]),
+    ("DG- en directieniveau", ["dg", "directieniveau"]),
+    ("Ĳsselmeer", ["ijsselmer"]),
+    ("financiën", ["financien"]),
+    ("het is niet zo", ["niet"]),  # stopwords go, "niet" carries meaning and stays
+    ("", []),
+    ("—  …  !!", []),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), INDEX_CASES)
+def test_index_terms(text: str, expected: list[str]) -> None:
+    assert index_terms(text) == expected
+
+
+QUERY_CASES = [
+    # A hyphenated query word asks for the joined form only.
+    ("F-35", ["f35"]),
+    ("F35", ["f35"]),
+    ("yeşilgöz-zegerius", ["yesilgozzegerius"]),
+    ("Yesilgoz", ["yesilgoz"]),
+    ("COVID-19 vaccinatie", ["covid19", "vaccinatie"]),
+    ("ambtenaren verkiezingen", ["ambtenar", "verkiez"]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), QUERY_CASES)
+def test_query_terms(text: str, expected: list[str]) -> None:
+    assert query_terms(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "document"),
+    [
+        ("yesilgoz", "Dilan Yeşilgöz-Zegerius"),
+        ("zegerius", "Dilan Yeşilgöz-Zegerius"),
+        ("Yeşilgöz-Zegerius", "Dilan Yeşilgöz-Zegerius"),
+        ("YESILGOZ-ZEGERIUS", "Dilan Yeşilgöz-Zegerius"),
+        ("F35", "de F-35 straaljager"),
+        ("f-35", "de F-35 straaljager"),
+        ("covid", "COVID-19"),
+        ("2024z01294", "Kamervraag 2024Z01294"),
+        ("3,1", "€ 3,1 miljard"),
+        ("verkiezing", "de verkiezingen"),
+        ("reele", "reële kosten"),
+    ],
+)
+def test_query_finds_document(query: str, document: str) -> None:
+    assert set(query_terms(query)) <= set(index_terms(document))
+
+
+def test_positions_stack_hyphen_parts_and_renumber_stopwords() -> None:
+    tokens = list(analyze("minister van Yeşilgöz-Zegerius zegt"))
+    positions = {term: pos for term, pos, *_ in tokens}
+    assert positions == {
+        "minister": 0,
+        "yesilgozzegerius": 1,
+        "yesilgoz": 1,
+        "zegerius": 1,
+        "zegt": 2,
+    }
+
+
+def test_newline_starts_a_new_value() -> None:
+    tokens = list(analyze("Hugo de Jonge\nMark Rutte", stem=False, stops=False))
+    assert [(t, p) for t, p, *_ in tokens] == [
+        ("hugo", 0),
+        ("de", 1),
+        ("jonge", 2),
+        ("mark", 3 + VALUE_GAP),
+        ("rutte", 4 + VALUE_GAP),
+    ]
+
+
+def test_character_offsets_point_at_the_words() -> None:
+    text = "Vraag over\nYeşilgöz-Zegerius en F-35"
+    for _term, _pos, start, end in analyze(text):
+        assert text[start:end] in {"Vraag", "Yeşilgöz-Zegerius", "F-35"}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Yeşilgöz", "yesilgoz"), ("ÉénNL", "eennl"), ("Straße", "strasse"), ("Øresund", "oresund")],
+)
+def test_fold(text: str, expected: str) -> None:
+    assert fold(text) == expected
+
+
+def test_name_analyzer_neither_stems_nor_stops() -> None:
+    names = DutchAnalyzer(stem=False)
+    assert [t.text for t in names("Hugo de Jonge")] == ["hugo", "de", "jonge"]
+
+
+def test_whoosh_analyzer_matches_analyze() -> None:
+    text = "Bijeenkomsten met ambtenaren over de F-35"
+    whoosh_terms = [t.text for t in DutchAnalyzer()(text)]
+    assert whoosh_terms == index_terms(text)
+    assert [t.text for t in DutchAnalyzer()(text, mode="query")] == query_terms(text)
+
+
+def test_analyzer_pickles() -> None:
+    analyzer = pickle.loads(pickle.dumps(DutchAnalyzer(stem=False)))
+    assert analyzer == DutchAnalyzer(stem=False)
+    assert analyzer != DutchAnalyzer(stem=True)
+
+
+def test_stemmer_is_pure_python_and_versioned() -> None:
+    assert STEMMER in {"dutch", "dutch_porter"}
+    assert ANALYZER_VERSION
