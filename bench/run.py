@@ -734,6 +734,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     ctx = Ctx(args, work, Path(args.shared), Results(), env, kvsearch_command(args))
     started = dt.datetime.now()
+    load_start = os.getloadavg()
     sizes = parse_sizes(args.sizes)
     for label, count, nested in sizes:
         src = ensure_corpus(ctx, label, count, nested)
@@ -755,6 +756,12 @@ def main(argv: list[str] | None = None) -> int:
         section_startup(ctx, first_label, first_src)
 
     print(f"\nkvsearch benchmark, {started:%Y-%m-%d %H:%M}, runs={args.runs}, sizes={args.sizes}")
+    load_end = os.getloadavg()
+    print(
+        f"load average (1/5/15 min) at start {load_start[0]:.1f}/{load_start[1]:.1f}/"
+        f"{load_start[2]:.1f}, at end {load_end[0]:.1f}/{load_end[1]:.1f}/{load_end[2]:.1f} "
+        f"on {os.cpu_count()} CPUs: other load skews the figures"
+    )
     print_table(ctx.res)
     rat = ratios(ctx.res)
     if rat:
@@ -778,6 +785,7 @@ def main(argv: list[str] | None = None) -> int:
                         k: (sorted(v) if isinstance(v, set) else v) for k, v in vars(args).items()
                     },
                     "versions": versions(),
+                    "loadavg": {"start": load_start, "end": load_end},
                     "rows": [asdict(r) for r in ctx.res.rows],
                     "ratios": rat,
                     "targets": tg,
