@@ -175,6 +175,7 @@ class Lexicon:
         self.key = digest.hexdigest()[:16]
         self._cache: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
         self._splits: dict[str, tuple[str, ...]] = {}
+        self._rights: dict[str, tuple[str, ...]] = {}
 
     # ------------------------------------------------------------ building and storing
 
@@ -206,6 +207,7 @@ class Lexicon:
         lexicon.key = data["key"]
         lexicon._cache = {}
         lexicon._splits = {}
+        lexicon._rights = {}
         return lexicon
 
     # ------------------------------------------------------------ terms
@@ -259,28 +261,37 @@ class Lexicon:
         best: tuple[str, ...] | None = None
         # Split only when the parts are common enough next to the whole word.
         best_score = SPLIT_RATIO * self.words.get(word, 0)
-        for i in range(MIN_LEFT, n - MIN_RIGHT + 1):
+        # Only the first part may be as short as MIN_LEFT ("wet-s-voorstel"); inner parts
+        # need MIN_RIGHT letters, so no "ing" in "besluit-vorm-ing-s-proces".
+        for i in range(MIN_LEFT if top else MIN_RIGHT, n - MIN_RIGHT + 1):
             right = word[i:]
             if self._is_part(right):
                 rights: tuple[str, ...] = (right,)
             else:
-                rights = self._split(right, top=False) or ()
+                rights = self._split_right(right)
                 if not rights:
                     continue
-            for left in self._lefts(word[:i]):
+            for left in self._lefts(word[:i], MIN_LEFT if top else MIN_RIGHT):
                 parts = (left, *rights)
                 score = math.exp(sum(math.log(self.words[p]) for p in parts) / len(parts))
                 if score > best_score:
                     best, best_score = parts, score
         return best
 
-    def _lefts(self, left: str) -> Iterator[str]:
+    def _split_right(self, right: str) -> tuple[str, ...]:
+        found = self._rights.get(right)
+        if found is None:
+            found = self._split(right, top=False) or ()
+            self._rights[right] = found
+        return found
+
+    def _lefts(self, left: str, shortest: int) -> Iterator[str]:
         """The word a compound's left part stands for, with or without a linking element."""
         if self._is_part(left):
             yield left
         for link in LINKS:
             base = left[: -len(link)]
-            if left.endswith(link) and len(base) >= MIN_LEFT and self._is_part(base):
+            if left.endswith(link) and len(base) >= shortest and self._is_part(base):
                 yield base
 
 

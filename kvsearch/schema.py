@@ -12,8 +12,10 @@ relevance query set (``bench/relevance.py``, ``docs/relevance.md``):
   the name fields themselves, where "de" and "van" matched every "de Jonge", cost 0.03
   MRR@10), so ``yesilgoz stikstof`` finds her answers on nitrogen.
 
-Quoted phrases search ``exact``: every word as written (folded, not stemmed, stopwords
-kept), so ``"kinderen"`` does not match *kind*.
+Quoted phrases search ``exact``: every word as written (folded, not stemmed; stopwords
+skipped as in the text fields), so ``"kinderen"`` does not match *kind*. The stemmed fields
+keep no positions: a phrase in a field (``titel:"groene waterstof"``) is the exact phrase
+anywhere AND its words in that field.
 """
 
 from __future__ import annotations
@@ -72,18 +74,19 @@ def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
     names = DutchAnalyzer(stem=False)
 
     def stemmed() -> fields.TEXT:
-        # A compound in a query stands for itself OR its parts.
-        return fields.TEXT(analyzer=text, multitoken_query="or")
+        # No positions: phrases are matched on ``exact``. A compound in a query stands for
+        # itself OR its parts.
+        return fields.TEXT(analyzer=text, phrase=False, multitoken_query="or")
 
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=names),
+        nummer=fields.TEXT(analyzer=DutchAnalyzer(stem=False, stops=True)),
         titel=stemmed(),
         vragen=stemmed(),
         antwoorden=stemmed(),
         onderwerp=stemmed(),
         ministerie=stemmed(),
-        exact=fields.TEXT(analyzer=names),
+        exact=fields.TEXT(analyzer=DutchAnalyzer(stem=False, stops=True)),
         personen=fields.TEXT(analyzer=DutchAnalyzer(stem=False, stops=True)),
         minister=fields.TEXT(analyzer=names),
         indiener=fields.TEXT(analyzer=names),
