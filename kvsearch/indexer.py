@@ -25,6 +25,12 @@ from kvsearch.errors import IndexIntegrityError, KvsearchError, ParseError, Sour
 from kvsearch.parse import parse_file
 from kvsearch.schema import LEXICON_FILE, document, make_schema, version_record
 
+#: Memory for Whoosh's posting pool, in MB: below what the index needs, Whoosh sorts runs
+#: on disk and merges them, which costs more than the memory.
+LIMITMB = 1024
+#: Processes that analyse and write documents (Whoosh's multi-process writer).
+PROCS = 1
+
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
@@ -251,9 +257,13 @@ def _write(tmp: Path, files: list[Path], report: BuildReport, progress: Progress
     lexicon.save(tmp / LEXICON_FILE)
     register(lexicon)
     ix = whoosh_index.create_in(str(tmp), make_schema(lexicon.key))
-    # One process, one segment: Whoosh-Reloaded's multi-process writer can silently drop
-    # documents, and its BufferedWriter scrambles sortable columns.
-    writer = ix.writer(limitmb=256, procs=1)
+    # Whoosh-Reloaded's multi-process writer can silently drop documents unless every
+    # process writes its own segment (multisegment=True); the count is verified after the
+    # commit in any case. Its BufferedWriter scrambles sortable columns: not used.
+    if PROCS > 1:
+        writer = ix.writer(limitmb=LIMITMB, procs=PROCS, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=LIMITMB)
     count = 0
     try:
         for doc in _parsed(files, report, progress):
