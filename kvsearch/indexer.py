@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +20,16 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 
 from kvsearch import __version__, store
+from kvsearch.analysis import Lexicon, register
 from kvsearch.errors import IndexIntegrityError, KvsearchError, ParseError, SourceError
 from kvsearch.parse import parse_file
-from kvsearch.schema import document, make_schema, version_record
+from kvsearch.schema import LEXICON_FILE, document, make_schema, version_record
+
+#: Memory for Whoosh's posting pool, in MB: below what the index needs, Whoosh sorts runs
+#: on disk and merges them, which costs more than the memory.
+LIMITMB = 1024
+#: Processes that analyse and write documents (Whoosh's multi-process writer).
+PROCS = 1
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -205,11 +214,56 @@ def _parsed(files: list[Path], report: BuildReport, progress: ProgressCallback) 
         progress(Progress("parse", done, total, str(path)))
 
 
+_WORD_RE = re.compile(r"\w+")
+_PEOPLE_LINE_RE = re.compile(
+    r"^(?:Indieners?|Beantwoord door)[ \t]+(.*)$", re.MULTILINE | re.IGNORECASE
+)
+_PARENS_RE = re.compile(r"\([^)]*\)")
+
+
+def scan_lexicon(files: list[Path], progress: ProgressCallback) -> Lexicon:
+    """The corpus lexicon: word frequencies, and the personal names of the metadata that
+    the text nearly always capitalises (so "Rutte" is a name, "Helder" is not)."""
+    counts: Counter[str] = Counter()
+    name_words: set[str] = set()
+    total = len(files)
+    for done, path in enumerate(files, 1):
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        counts.update(_WORD_RE.findall(text))
+        for line in _PEOPLE_LINE_RE.findall(text):
+            name_words.update(_WORD_RE.findall(_PARENS_RE.sub(" ", line)))
+        if done % 1000 == 0 or done == total:
+            progress(Progress("scan", done, total, str(path)))
+    lowered: Counter[str] = Counter()
+    capitalised: Counter[str] = Counter()
+    for word, n in counts.items():
+        low = word.lower()
+        lowered[low] += n
+        if word[:1].isupper():
+            capitalised[low] += n
+    names = {
+        w.lower()
+        for w in name_words
+        if len(w) > 2 and capitalised[w.lower()] >= 0.9 * lowered[w.lower()]
+    }
+    return Lexicon.from_counts(lowered, names)
+
+
 def _write(tmp: Path, files: list[Path], report: BuildReport, progress: ProgressCallback) -> int:
-    ix = whoosh_index.create_in(str(tmp), make_schema())
-    # One process, one segment: Whoosh-Reloaded's multi-process writer can silently drop
-    # documents, and its BufferedWriter scrambles sortable columns.
-    writer = ix.writer(limitmb=256, procs=1)
+    lexicon = scan_lexicon(files, progress)
+    lexicon.save(tmp / LEXICON_FILE)
+    register(lexicon)
+    ix = whoosh_index.create_in(str(tmp), make_schema(lexicon.key))
+    # Whoosh-Reloaded's multi-process writer can silently drop documents unless every
+    # process writes its own segment (multisegment=True); the count is verified after the
+    # commit in any case. Its BufferedWriter scrambles sortable columns: not used.
+    if PROCS > 1:
+        writer = ix.writer(limitmb=LIMITMB, procs=PROCS, multisegment=True)
+    else:
+        writer = ix.writer(limitmb=LIMITMB)
     count = 0
     try:
         for doc in _parsed(files, report, progress):

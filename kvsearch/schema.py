@@ -1,18 +1,21 @@
 """The Whoosh schema, the mapping of a Kamervraag onto it, and the index's version record.
 
-Field weights (BM25F, applied as query boosts in :data:`SEARCH_FIELDS`):
+Field weights (BM25F, applied as query boosts in :data:`SEARCH_FIELDS`), measured on the
+relevance query set (``bench/relevance.py``, ``docs/relevance.md``):
 
 - ``nummer`` 4.0: a Kamervraag or document number typed in the box is a known-item request.
-- ``titel`` 3.0: the title is the question set's own summary of what it is about; a word
-  there is far stronger evidence than one among hundreds of words of answer text.
-- ``onderwerp`` 1.5: subjects are assigned by the Kamer, short and on-topic.
-- ``vragen`` 1.5: the questions state what was asked, in the asker's words.
-- ``antwoorden`` 1.0: answers are long and discursive: they carry the most text (and so
-  most matches) but each word says least about what the set is about.
-- ``minister`` / ``indiener`` 1.0: a name typed among topic words ("stikstof adema")
-  should count, but not drown the topic.
+- ``titel``, ``onderwerp``, ``vragen``, ``antwoorden`` 1.0 each. A heavier title (3.0) and
+  questions (1.5), the first guess, lost 0.06 MRR@10 on the tuning queries: titles repeat
+  the question's words, so boosting them double-counts; every text field has its own
+  length normalisation already.
+- ``personen`` 0.5: the names of ministers and submitters, without stopwords (searching
+  the name fields themselves, where "de" and "van" matched every "de Jonge", cost 0.03
+  MRR@10), so ``yesilgoz stikstof`` finds her answers on nitrogen.
 
-``docs/relevance.md`` records the measurements behind later changes to these weights.
+Quoted phrases search ``exact``: every word as written (folded, not stemmed; stopwords
+skipped as in the text fields), so ``"kinderen"`` does not match *kind*. The stemmed fields
+keep no positions: a phrase in a field (``titel:"groene waterstof"``) is the exact phrase
+anywhere AND its words in that field.
 """
 
 from __future__ import annotations
@@ -25,14 +28,29 @@ from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import Any
 
-from whoosh import columns, fields
+from whoosh import columns, fields, formats
 from whoosh.analysis import Token
+from whoosh.system import pack_uint
 
-from kvsearch.analysis import ANALYZER_VERSION, STEMMER, VALUE_GAP, DutchAnalyzer, analyze, fold
+from kvsearch.analysis import (
+    ANALYZER_VERSION,
+    EMPTY_LEXICON,
+    STEMMER,
+    VALUE_GAP,
+    DutchAnalyzer,
+    analyze,
+    fold,
+    lexicon_for,
+    term_frequencies,
+    term_positions,
+)
 from kvsearch.model import Kamervraag
 
+#: The corpus lexicon (compounds, names) in each generation folder.
+LEXICON_FILE = "lexicon.json.gz"
+
 #: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -50,6 +68,7 @@ FIELD_ALIASES: dict[str, str] = {
     "antwoorden": "antwoorden",
     "ministerie": "ministerie",
     "nummer": "nummer",
+    "exact": "exact",
     "ministerpartij": "ministerpartij",
     "indienerpartij": "indienerpartij",
 }
@@ -57,35 +76,72 @@ FIELD_ALIASES: dict[str, str] = {
 #: Fields searched by words without a field prefix, with their BM25F weights.
 SEARCH_FIELDS: dict[str, float] = {
     "nummer": 4.0,
-    "titel": 3.0,
-    "onderwerp": 1.5,
-    "vragen": 1.5,
+    "titel": 1.0,
+    "onderwerp": 1.0,
+    "vragen": 1.0,
     "antwoorden": 1.0,
-    "minister": 1.0,
-    "indiener": 1.0,
+    "personen": 0.5,
 }
 
 #: Fields whose terms are stemmed Dutch text (used for snippets and per-question scores).
 TEXT_FIELDS = ("titel", "vragen", "antwoorden", "onderwerp")
 
 
-def make_schema() -> fields.Schema:
-    text = DutchAnalyzer(stem=True)
+class DutchText(fields.TEXT):
+    """A TEXT field whose indexing computes terms, frequencies and positions in bulk
+    (:func:`term_frequencies`, :func:`term_positions`) instead of one Whoosh Token per
+    word. Queries go through the same analyzer as a plain TEXT field; the postings are
+    identical to TEXT's (``tests/test_schema.py`` proves it)."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        analyzer = self.analyzer
+        if not isinstance(analyzer, DutchAnalyzer) or not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        options = {
+            "stem": analyzer.stem,
+            "stops": analyzer.stops,
+            "lexicon": lexicon_for(analyzer.lexicon),
+        }
+        boost = self.format.field_boost
+        if isinstance(self.format, formats.Positions):
+            encode = self.format.encode
+            for term, positions in term_positions(value, **options).items():
+                n = len(positions)
+                yield term.encode("utf-8"), n, n * boost, encode(positions)
+        else:
+            for term, n in term_frequencies(value, **options).items():
+                yield term.encode("utf-8"), n, n * boost, pack_uint(n)
+
+
+def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
+    """The schema of an index whose corpus lexicon has the key ``lexicon``."""
+    text = DutchAnalyzer(stem=True, lexicon=lexicon)
     names = DutchAnalyzer(stem=False)
     people = PersonNameAnalyzer()
+
+    def stemmed(phrase: bool = False) -> fields.TEXT:
+        # No positions: phrases are matched on ``exact``. A compound in a query stands for
+        # itself OR its parts. Subjects and roles keep positions (they are short), so a
+        # filter or field query matches a phrase within one subject or one role.
+        return DutchText(analyzer=text, phrase=phrase, multitoken_query="or")
+
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=text),
-        titel=fields.TEXT(analyzer=text),
-        vragen=fields.TEXT(analyzer=text),
-        antwoorden=fields.TEXT(analyzer=text),
-        onderwerp=fields.TEXT(analyzer=text),
-        ministerie=fields.TEXT(analyzer=text),
+        nummer=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        titel=stemmed(),
+        vragen=stemmed(),
+        antwoorden=stemmed(),
+        onderwerp=stemmed(phrase=True),
+        ministerie=stemmed(phrase=True),
+        exact=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        personen=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        # Plain TEXT: the initials forms of PersonNameAnalyzer need its own tokens.
         minister=fields.TEXT(analyzer=people),
         indiener=fields.TEXT(analyzer=people),
-        partij=fields.TEXT(analyzer=names),
-        ministerpartij=fields.TEXT(analyzer=names),
-        indienerpartij=fields.TEXT(analyzer=names),
+        partij=DutchText(analyzer=names),
+        ministerpartij=DutchText(analyzer=names),
+        indienerpartij=DutchText(analyzer=names),
         asked=fields.NUMERIC(int, bits=32, sortable=True),
         answered=fields.NUMERIC(int, bits=32, sortable=True),
         # Days between asked and answered; -1 when not answered. Signed, so ranges work.
@@ -115,9 +171,11 @@ def document(kv: Kamervraag) -> dict[str, Any]:
         "titel": kv.title,
         "vragen": "\n".join(qa.question for qa in kv.questions),
         "antwoorden": "\n".join(qa.answer for qa in kv.questions if qa.answer),
+        "exact": "\n".join([kv.title, *(f"{qa.question}\n{qa.answer}" for qa in kv.questions)]),
         "onderwerp": "\n".join(kv.subjects),
         "ministerie": "\n".join(p.role for p in kv.ministers if p.role),
         "minister": "\n".join(p.name for p in kv.ministers),
+        "personen": "\n".join(p.name for p in (*kv.ministers, *kv.submitters)),
         "indiener": "\n".join(p.name for p in kv.submitters),
         "partij": "\n".join(parties),
         "ministerpartij": "\n".join(_unique(p.party for p in kv.ministers)),

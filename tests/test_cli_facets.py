@@ -159,7 +159,7 @@ def test_per_question_output(index: Path) -> None:
         "2 questions found for: wachttijden jeugdzorg (in 1 Kamervraag; showing 1)\n"
         "\n"
         "1. 2022Z00002 Vraag 1  Wachttijden in de jeugdzorg\n"
-        "   asked 2022-03-15 · answered 2022-04-26 (42 days) · score 3.98\n"
+        "   asked 2022-03-15 · answered 2022-04-26 (42 days) · score 1.99\n"
         "   by Jan Jansen (SP), Piet Pietersen (CDA)\n"
         "   to Dilan Yesilgoz-Zegerius (VVD), H.M. de Jonge (CDA)\n"
         "   Vraag: Hoe lang zijn de wachttijden in de jeugdzorg?\n"
