@@ -359,6 +359,7 @@ class Searcher:
             _check_version(self.index_dir, manifest)
             gen = store.generation_dir(self.index_dir, manifest)
             try:
+                store.check_generation(self.index_dir, manifest)
                 ix = whoosh_index.open_dir(str(gen))
                 searcher = ix.searcher(weighting=scoring.BM25F(B=_BM25_B, K1=_BM25_K1))
             except Exception as exc:  # noqa: BLE001 - any failure here means a damaged index
@@ -368,6 +369,8 @@ class Searcher:
                 break
             self.manifest, self._ix, self._searcher = manifest, ix, searcher
             return
+        if isinstance(last_error, IndexCorruptError):
+            raise last_error
         raise IndexCorruptError(
             f"the index in {self.index_dir} is damaged ({type(last_error).__name__}: "
             f"{last_error}); run `kvsearch rebuild` to build it again"
