@@ -613,39 +613,45 @@ def _write(tmp: Path, plan: _Plan, update: bool) -> int:
     """Write the plan's documents into the generation in ``tmp``; return how many.
 
     A full build creates the index; an update opens the linked copy of the live
-    generation, adds the new documents and deletes the replaced and vanished ones.
+    generation (only when there is something to change), adds the new documents and
+    deletes the replaced and vanished ones.
     """
-    ix = (
-        whoosh_index.open_dir(str(tmp))
-        if update
-        else whoosh_index.create_in(str(tmp), make_schema())
-    )
-    # One process, one segment: Whoosh-Reloaded's multi-process writer can silently drop
-    # documents, and its BufferedWriter scrambles sortable columns.
-    writer = ix.writer(limitmb=256, procs=1)
+    ix = None if update else whoosh_index.create_in(str(tmp), make_schema())
+    writer = None
     count = 0
     try:
         for doc in plan.documents():
+            if writer is None:
+                ix, writer = _open_writer(tmp, ix)
             writer.add_document(**doc)
             count += 1
             if count == 1:
                 store.pause_point("writing")
+        if plan.deletes and writer is None:
+            ix, writer = _open_writer(tmp, ix)
         # Deleting after adding is safe: a writer deletes only from the segments that
         # were there when it opened, never from the one it is writing.
         for kv_id in sorted(plan.deletes):
-            writer.delete_by_term("id", kv_id)
-        if count or plan.deletes:
+            writer.delete_by_term("id", kv_id)  # type: ignore[union-attr]
+        if writer is not None:
             plan.progress(Progress("update" if update else "commit", count, plan.indexed))
             writer.commit()
+            writer = None
             store.pause_point("committed")
-        else:
-            writer.cancel()
-    except BaseException:
-        writer.cancel()
-        raise
     finally:
-        ix.close()
+        if writer is not None:
+            writer.cancel()
+        if ix is not None:
+            ix.close()
     return count
+
+
+def _open_writer(tmp: Path, ix: Any) -> tuple[Any, Any]:
+    if ix is None:
+        ix = whoosh_index.open_dir(str(tmp))
+    # One process, one segment: Whoosh-Reloaded's multi-process writer can silently drop
+    # documents, and its BufferedWriter scrambles sortable columns.
+    return ix, ix.writer(limitmb=256, procs=1)
 
 
 def _doc_count(gen_dir: Path) -> int:
