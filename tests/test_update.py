@@ -55,7 +55,7 @@ def title(index_dir: Path, kv_id: str) -> str:
 def renumber(path: Path, new_id: str, target: Path | None = None) -> Path:
     """Write ``path`` with another Kamervraag number to ``target`` (default: in place)."""
     text = path.read_text(encoding="utf-8")
-    first, rest = text.split("\n", 1)
+    _first, rest = text.split("\n", 1)
     target = target or path
     target.write_text(f"Kamervraag {new_id}\n{rest}", encoding="utf-8")
     return target
@@ -228,7 +228,8 @@ def test_duplicate_added_later_wins_and_the_older_is_reported(src: Path, tmp_pat
     # Next update: nothing changed, the duplicate is still reported.
     report = update_index(src, ix)
     assert [s.path for s in report.skipped] == [str(original)]
-    assert report.unchanged == 6 and not report.published
+    assert report.unchanged == 6
+    assert not report.published
     # The newer file goes away: the older one is indexed again.
     copy.unlink()
     report = update_index(src, ix)
@@ -329,4 +330,5 @@ def test_status_and_check(src: Path, tmp_path: Path) -> None:
     after = index_status(ix, check=True)
     assert after.changes == indexer.SourceChanges(unchanged=6)
     assert after.built == status.built
-    assert after.updated is not None and after.updated >= status.updated  # type: ignore[operator]
+    assert after.updated is not None
+    assert after.updated >= status.updated
