@@ -56,7 +56,7 @@ SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
 #: Larger files are skipped unread: real Kamervragen files are a few kilobytes (the
 #: longest known, with its answers, under 200 kB).
-MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_FILE_BYTES = 10_000_000
 
 INDEXED, DUPLICATE, FAILED = "indexed", "duplicate", "failed"
 
@@ -185,7 +185,11 @@ def stored_source(index_dir: str | os.PathLike[str]) -> Path:
     try:
         manifest = store.read_manifest(target)
     except (IndexCorruptError, NotAnIndexError) as exc:
-        raise SourceError(f"{exc}; the source folder is not known, so give it") from None
+        reason = str(exc).split("; run")[0]
+        raise SourceError(
+            f"the source folder of the index is unknown ({reason}); give it: "
+            "`kvsearch rebuild SOURCE_DIR`"
+        ) from None
     source = Path(str(manifest.get("source", "")))
     if not source.is_dir():
         raise SourceError(
@@ -396,8 +400,8 @@ def _check_file(path: Path) -> tuple[str, tuple[int, int, int, int]]:
         return "not a regular file", (0, 0, 0, 0)
     if st.st_size > MAX_FILE_BYTES:
         return (
-            f"too large for a Kamervraag ({st.st_size / 1e6:.1f} MB; "
-            f"the limit is {MAX_FILE_BYTES / 1e6:.1f} MB)"
+            f"too large for a Kamervraag file ({st.st_size / 1e6:.1f} MB; "
+            f"the limit is {MAX_FILE_BYTES / 1e6:g} MB)"
         ), (0, 0, 0, 0)
     return "", (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
@@ -414,7 +418,7 @@ def _read(path: Path) -> bytes:
     with open(path, "rb") as f:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
-        raise OSError(0, f"it grew beyond {MAX_FILE_BYTES / 1e6:.1f} MB while being read")
+        raise OSError(0, f"it grew beyond {MAX_FILE_BYTES / 1e6:g} MB while being read")
     return data
 
 
