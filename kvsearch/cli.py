@@ -543,7 +543,11 @@ def status_cmd(obj: _Context, check: bool, as_json: bool) -> None:
         ("Source:", status.source),
         ("Kamervragen:", f"{status.documents} ({status.questions} questions)"),
         ("Asked:", f"{status.asked_from} to {status.asked_to}"),
-        ("Skipped:", _plural(status.skipped, "file") + " (listed by `kvsearch index`)"),
+        (
+            "Skipped:",
+            _plural(status.skipped, "file")
+            + (" (listed by `kvsearch index`)" if status.skipped else ""),
+        ),
         ("Built:", _local_time(status.built)),
         ("Updated:", _local_time(status.updated)),
         ("Analyzer:", analyzer),
