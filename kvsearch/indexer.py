@@ -363,10 +363,9 @@ def _scan(
     """Stat every file; read and hash those that are new or whose stat changed."""
     out: list[_File] = []
     total = len(paths)
-    for done, path in enumerate(paths, 1):
+    for done, (path, rel) in enumerate(zip(paths, _relative(src, paths), strict=True), 1):
         if done % 1000 == 0 or done == total:
             progress(Progress("scan", done, total, str(path)))
-        rel = path.relative_to(src).as_posix()
         problem, sig = _check_file(path)
         if problem:
             report.skipped.append(Skipped(str(path), 0, problem))
@@ -388,6 +387,17 @@ def _scan(
             else:
                 f.kv_id = first_line_id(data)
         out.append(f)
+    return out
+
+
+def _relative(src: Path, paths: list[Path]) -> list[str]:
+    """The paths relative to ``src``, with "/" (string operations: pathlib is slow)."""
+    prefix = os.path.join(str(src), "")
+    out = []
+    for path in paths:
+        text = str(path)
+        rel = text[len(prefix) :] if text.startswith(prefix) else path.relative_to(src).as_posix()
+        out.append(rel if os.sep == "/" else rel.replace(os.sep, "/"))
     return out
 
 
@@ -830,7 +840,7 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
     scratch = BuildReport(source=str(src), index_dir="")
     paths = find_files(src)
     files = _scan(src, paths, records, scratch, _no_progress, retry_failed=False)
-    present = {p.relative_to(src).as_posix() for p in paths}
+    present = set(_relative(src, paths))
     return SourceChanges(
         new=sum(1 for f in files if f.old is None),
         changed=sum(1 for f in files if f.old is not None and not f.same),

@@ -213,11 +213,17 @@ def publish(index_dir: Path, tmp_dir: Path, manifest: dict[str, Any]) -> dict[st
     pause_point("renamed")
     data = {"format": FORMAT, **manifest, "generation": gen, "files": files}
     tmp_manifest = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
-    with open(tmp_manifest, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp_manifest, manifest_path(index_dir))
+    try:
+        with open(tmp_manifest, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_manifest, manifest_path(index_dir))
+    except BaseException:
+        shutil.rmtree(index_dir / gen, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            tmp_manifest.unlink()
+        raise
     _fsync_dir(index_dir)
     return data
 
