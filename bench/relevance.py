@@ -173,7 +173,8 @@ def apply_settings(settings: list[str]) -> None:
     if settings:
         from kvsearch import analysis
 
-        analysis._TERMS = analysis._TermMaker()
+        analysis._STEMMER = analysis._STEMMERS[analysis.STEMMER]()
+        analysis._STEM_CACHE.clear()
 
 
 def main() -> None:

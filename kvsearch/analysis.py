@@ -1,7 +1,7 @@
-"""The Dutch analyzer: tokens, folding, stopwords, stemming.
+"""The Dutch analyzer: tokens, folding, stopwords, stemming, compounds.
 
-One function, :func:`analyze`, turns text into terms; the Whoosh analyzers below are thin
-wrappers around it, so the index side and the query side analyse text identically.
+One function, :func:`analyze`, turns text into terms; the Whoosh analyzer below is a thin
+wrapper around it, so the index side and the query side analyse text identically.
 
 Tokens
     Words (``\\w`` runs) joined by hyphens or apostrophes stay together as one token, and
@@ -13,13 +13,24 @@ Folding
 Hyphenated words
     At index time a hyphenated word yields its parts and the joined form, all at one
     position (``yeşilgöz-zegerius`` -> ``yesilgozzegerius``, ``yesilgoz``, ``zegerius``),
-    so each part, the whole and the joined spelling (``F35``) find it. At query time
-    only the joined form is produced, so ``F-35`` asks for exactly that word.
+    so each part, the whole and the joined spelling (``F35``) find it. At query time only
+    the joined form is produced, so ``F-35`` asks for exactly that word.
 Stopwords and stemming
     Dutch stopwords are dropped (positions renumbered, so a phrase "minister van
-    justitie" matches the text "minister van justitie"). Words without digits are
-    stemmed with the pure-Python Snowball Dutch stemmer named by :data:`STEMMER`,
-    through a cache.
+    justitie" matches the text "minister van justitie"). Words without digits are stemmed
+    with the pure-Python Snowball stemmer named by :data:`STEMMER`, corrected by
+    :data:`STEM_OVERRIDES` and a few rules for what Snowball gets wrong in parliamentary
+    Dutch (irregular plurals, ``-heid``/``-heden``, ``-ies``/``-ieën``), through a cache.
+    Personal names found in the corpus's metadata are never stemmed.
+Compounds
+    A word of at least :data:`MIN_COMPOUND` letters that is made of words occurring in the
+    corpus (:class:`Lexicon`, built at index time and stored with the index) also yields
+    the terms of its parts, with the linking ``-s-``, ``-e-`` or ``-en-`` removed:
+    ``verkiezingsuitslag`` -> ``verkiezingsuitslag``, ``verkiezing``, ``uitslag``. A word is
+    split only when its parts are more common than the word itself (Koehn & Knight's
+    criterion), never into fragments that are not words of the corpus. Splitting happens
+    at index and at query time, so ``stikstof`` finds *stikstofuitstoot* and
+    ``astmapuffers`` finds *astma ... puffers*.
 Positions
     A newline starts a new value: positions jump by :data:`VALUE_GAP`, so a phrase never
     matches across two names, two subjects or two questions.
@@ -27,9 +38,14 @@ Positions
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 from snowballstemmer.dutch_porter_stemmer import DutchPorterStemmer
 from snowballstemmer.dutch_stemmer import DutchStemmer
@@ -37,10 +53,11 @@ from whoosh.analysis import Token, Tokenizer
 
 #: Bump on every change that alters the terms of any text: an index built with another
 #: version is refused with a request to rebuild.
-ANALYZER_VERSION = "1"
+ANALYZER_VERSION = "2"
 
-#: The Snowball algorithm. Imported from snowballstemmer's pure-Python modules directly,
-#: so the result does not depend on whether PyStemmer happens to be installed.
+#: The Snowball algorithm, chosen by measurement (docs/relevance.md). Imported from
+#: snowballstemmer's pure-Python modules directly, so the result does not depend on
+#: whether PyStemmer happens to be installed.
 STEMMER = "dutch_porter"
 
 _STEMMERS = {"dutch": DutchStemmer, "dutch_porter": DutchPorterStemmer}
@@ -50,119 +67,56 @@ VALUE_GAP = 100
 
 #: Words too common to search on: Snowball's Dutch stop list, without the few that carry
 #: meaning in parliamentary questions ("geen", "niet", "niets": an answer "nee" differs).
-STOPWORDS = frozenset(
-    [
-        "de",
-        "en",
-        "van",
-        "ik",
-        "te",
-        "dat",
-        "die",
-        "in",
-        "een",
-        "hij",
-        "het",
-        "zijn",
-        "is",
-        "was",
-        "op",
-        "aan",
-        "met",
-        "als",
-        "voor",
-        "had",
-        "er",
-        "maar",
-        "om",
-        "hem",
-        "dan",
-        "zou",
-        "of",
-        "wat",
-        "mijn",
-        "men",
-        "dit",
-        "zo",
-        "door",
-        "over",
-        "ze",
-        "zich",
-        "bij",
-        "ook",
-        "tot",
-        "je",
-        "mij",
-        "uit",
-        "der",
-        "daar",
-        "haar",
-        "naar",
-        "heb",
-        "hoe",
-        "heeft",
-        "hebben",
-        "deze",
-        "u",
-        "want",
-        "nog",
-        "zal",
-        "me",
-        "zij",
-        "nu",
-        "ge",
-        "omdat",
-        "iets",
-        "worden",
-        "toch",
-        "al",
-        "waren",
-        "veel",
-        "meer",
-        "doen",
-        "toen",
-        "moet",
-        "ben",
-        "zonder",
-        "kan",
-        "hun",
-        "dus",
-        "alles",
-        "onder",
-        "ja",
-        "eens",
-        "hier",
-        "wie",
-        "werd",
-        "altijd",
-        "doch",
-        "wordt",
-        "wezen",
-        "kunnen",
-        "ons",
-        "zelf",
-        "tegen",
-        "na",
-        "reeds",
-        "wil",
-        "kon",
-        "andere",
-        "iemand",
-    ]
-)
+# fmt: off
+STOPWORDS = frozenset((
+    "de", "en", "van", "ik", "te", "dat", "die", "in", "een", "hij", "het", "zijn", "is",
+    "was", "op", "aan", "met", "als", "voor", "had", "er", "maar", "om", "hem", "dan", "zou",
+    "of", "wat", "mijn", "men", "dit", "zo", "door", "over", "ze", "zich", "bij", "ook",
+    "tot", "je", "mij", "uit", "der", "daar", "haar", "naar", "heb", "hoe", "heeft",
+    "hebben", "deze", "u", "want", "nog", "zal", "me", "zij", "nu", "ge", "omdat", "iets",
+    "worden", "toch", "al", "waren", "veel", "meer", "doen", "toen", "moet", "ben",
+    "zonder", "kan", "hun", "dus", "alles", "onder", "ja", "eens", "hier", "wie", "werd",
+    "altijd", "doch", "wordt", "wezen", "kunnen", "ons", "zelf", "tegen", "na", "reeds",
+    "wil", "kon", "andere", "iemand",
+))
 
-_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’‘`\-‐‑–](?=\w)\w+)*")
+#: Word forms Snowball does not bring to their lemma: irregular plurals and Latin plurals
+#: frequent in parliamentary text. Mapped to the form whose stem they should share.
+STEM_OVERRIDES: dict[str, str] = {
+    "kinderen": "kind", "steden": "stad", "leden": "lid", "bladeren": "blad",
+    "eieren": "ei", "volkeren": "volk", "runderen": "rund", "liederen": "lied",
+    "kalveren": "kalf", "gelederen": "gelid", "goederen": "goed", "raderen": "rad",
+    "musea": "museum", "centra": "centrum", "criteria": "criterium", "media": "medium",
+    "politici": "politicus", "gegevens": "gegeven", "curricula": "curriculum",
+    "data": "data", "aspecten": "aspect", "ministeries": "ministerie",
+    "bedrijven": "bedrijf", "brieven": "brief", "gemeentes": "gemeente",
+    "gemeenten": "gemeente", "provincies": "provincie",
+}
+# fmt: on
+
+#: Compounds are looked for in words of at least this many letters.
+MIN_COMPOUND = 8
+#: Parts of a compound: at least this many letters (left, right), and this corpus frequency.
+MIN_LEFT, MIN_RIGHT, MIN_PART_FREQ = 3, 4, 3
+#: A compound is split when the geometric mean of its parts' frequencies exceeds this share
+#: of its own frequency (Koehn & Knight use 1.0; lower splits frequent compounds too).
+SPLIT_RATIO = 1.0
+#: Linking elements removed from the left part: verkiezing-s-uitslag, ziekte-n-huis.
+LINKS = ("s", "en", "e", "n")
+
+_TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’‘`\-‐‑–]\w+)*")
 _JOINER_RE = re.compile(r"['’‘`\-‐‑–]")
 _APOSTROPHES = "'’‘`"
 _THOUSANDS_RE = re.compile(r"\d{1,3}(?:\.\d{3})+(?:,\d+)?")
 _DIGIT_RE = re.compile(r"\d")
+_LETTERS_RE = re.compile(r"[a-z]+")
 
 # Letters that Unicode decomposition does not reduce to ASCII.
 _EXTRA_FOLD = str.maketrans(
     {"ß": "ss", "ø": "o", "ł": "l", "đ": "d", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th"}
 )
 
-_CACHE_LIMIT = 500_000
+_CACHE_LIMIT = 1_000_000
 
 
 def fold(text: str) -> str:
@@ -174,51 +128,197 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-class _TermMaker:
-    """Folds, filters and stems single words, with a cache per (stem, stopwords) variant."""
+_STEMMER = _STEMMERS[STEMMER]()
+_STEM_CACHE: dict[str, str] = {}
 
-    def __init__(self) -> None:
-        self._stemmer = _STEMMERS[STEMMER]()
-        self._caches: dict[tuple[bool, bool], dict[str, str]] = {}
 
-    def term(self, word: str, stem: bool, stops: bool) -> str:
-        """The term of one word without joiners; "" for a stopword."""
-        cache = self._caches.setdefault((stem, stops), {})
-        term = cache.get(word)
-        if term is None:
-            term = self._make(word, stem, stops)
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
-            cache[word] = term
-        return term
+def stem(folded: str) -> str:
+    """The stem of one folded word, with kvsearch's corrections of Snowball (cached)."""
+    result = _STEM_CACHE.get(folded)
+    if result is None:
+        result = _stem(folded)
+        if len(_STEM_CACHE) >= _CACHE_LIMIT:
+            _STEM_CACHE.clear()
+        _STEM_CACHE[folded] = result
+    return result
 
-    def _make(self, word: str, stem: bool, stops: bool) -> str:
+
+def _stem(word: str) -> str:
+    base = STEM_OVERRIDES.get(word)
+    if base is None:
+        if word.endswith("heid"):
+            return word  # Snowball strips -heid: "overheid" would become "over"
+        if word.endswith("heden") and len(word) > 7:
+            return word[:-5] + "heid"  # mogelijkheden -> mogelijkheid
+        if word.endswith("ieen") and len(word) > 5:
+            word = word[:-2]  # categorieën -> categorie
+        elif word.endswith("ies") and len(word) > 5:
+            word = word[:-1]  # studies -> studie
+        base = word
+    result = str(_STEMMER.stemWord(base))
+    if len(result) > 2 and result[-1] in "vz":
+        # bedrijv(en) -> bedrijf, huiz(en) -> huis: every form gets the same correction.
+        result = result[:-1] + ("f" if result[-1] == "v" else "s")
+    return result
+
+
+class Lexicon:
+    """The words of a corpus: their frequencies (for compound splitting) and the
+    personal names in its metadata (never stemmed). Stored with each index."""
+
+    def __init__(self, words: dict[str, int] | None = None, names: Iterable[str] = ()) -> None:
+        self.words = words or {}
+        self.names = frozenset(fold(n) for n in names)
+        digest = hashlib.sha1(usedforsecurity=False)
+        digest.update(json.dumps(sorted(self.words.items())).encode())
+        digest.update(json.dumps(sorted(self.names)).encode())
+        self.key = digest.hexdigest()[:16]
+        self._cache: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
+        self._splits: dict[str, tuple[str, ...]] = {}
+
+    # ------------------------------------------------------------ building and storing
+
+    @classmethod
+    def from_counts(
+        cls, counts: dict[str, int], names: Iterable[str], min_freq: int = 2
+    ) -> Lexicon:
+        """A lexicon of the folded words seen at least ``min_freq`` times."""
+        words: dict[str, int] = {}
+        for word, n in counts.items():
+            if n >= min_freq:
+                folded = fold(word)
+                if _LETTERS_RE.fullmatch(folded):
+                    words[folded] = words.get(folded, 0) + n
+        return cls(words, names)
+
+    def save(self, path: Path) -> None:
+        data = {"key": self.key, "names": sorted(self.names), "words": self.words}
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=5) as f:
+            json.dump(data, f, ensure_ascii=True, separators=(",", ":"))
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        lexicon = cls.__new__(cls)
+        lexicon.words = data["words"]
+        lexicon.names = frozenset(data["names"])
+        lexicon.key = data["key"]
+        lexicon._cache = {}
+        lexicon._splits = {}
+        return lexicon
+
+    # ------------------------------------------------------------ terms
+
+    def terms(self, word: str, stemmed: bool, stops: bool, split: bool) -> tuple[str, ...]:
+        """The terms of one word without joiners: () for a stopword; for a compound,
+        the whole word's term first and then its parts'."""
+        key = (word, stemmed, stops, split)
+        found = self._cache.get(key)
+        if found is not None:
+            return found
         folded = fold(word)
         if _THOUSANDS_RE.fullmatch(folded):
             folded = folded.replace(".", "")
         if stops and folded in STOPWORDS:
-            return ""
-        if stem and not _DIGIT_RE.search(folded):
-            return str(self._stemmer.stemWord(folded))
-        return folded
+            result: tuple[str, ...] = ()
+        elif not stemmed or _DIGIT_RE.search(folded) or folded in self.names:
+            result = (folded,)
+        else:
+            out = [stem(folded)]
+            if split:
+                for part in self.split(folded):
+                    term = stem(part)
+                    if term not in out:
+                        out.append(term)
+            result = tuple(out)
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[key] = result
+        return result
+
+    def split(self, word: str) -> tuple[str, ...]:
+        """The parts of a compound (each a corpus word), or () when it is not one."""
+        found = self._splits.get(word)
+        if found is None:
+            found = self._split(word, top=True) or ()
+            self._splits[word] = found
+        return found
+
+    def _is_part(self, word: str) -> bool:
+        return (
+            self.words.get(word, 0) >= MIN_PART_FREQ
+            and word not in STOPWORDS
+            and word not in self.names
+        )
+
+    def _split(self, word: str, top: bool) -> tuple[str, ...] | None:
+        n = len(word)
+        if n < (MIN_COMPOUND if top else MIN_LEFT + MIN_RIGHT) or not word.isalpha():
+            return None
+        best: tuple[str, ...] | None = None
+        # Split only when the parts are common enough next to the whole word.
+        best_score = SPLIT_RATIO * self.words.get(word, 0)
+        for i in range(MIN_LEFT, n - MIN_RIGHT + 1):
+            right = word[i:]
+            if self._is_part(right):
+                rights: tuple[str, ...] = (right,)
+            else:
+                rights = self._split(right, top=False) or ()
+                if not rights:
+                    continue
+            for left in self._lefts(word[:i]):
+                parts = (left, *rights)
+                score = math.exp(sum(math.log(self.words[p]) for p in parts) / len(parts))
+                if score > best_score:
+                    best, best_score = parts, score
+        return best
+
+    def _lefts(self, left: str) -> Iterator[str]:
+        """The word a compound's left part stands for, with or without a linking element."""
+        if self._is_part(left):
+            yield left
+        for link in LINKS:
+            base = left[: -len(link)]
+            if left.endswith(link) and len(base) >= MIN_LEFT and self._is_part(base):
+                yield base
 
 
-_TERMS = _TermMaker()
+#: The lexicon of an empty corpus: no compounds, no names.
+EMPTY_LEXICON = Lexicon()
+_REGISTRY: dict[str, Lexicon] = {EMPTY_LEXICON.key: EMPTY_LEXICON}
 
 
-def stem(word: str) -> str:
-    """The term of one plain word as the text analyzer makes it ("" for a stopword)."""
-    return _TERMS.term(word, True, True)
+def register(lexicon: Lexicon) -> None:
+    """Make a lexicon available to the analyzers that name its key."""
+    if len(_REGISTRY) > 16:  # a long-running process that opened many indexes
+        for key in list(_REGISTRY)[1:-8]:
+            del _REGISTRY[key]
+    _REGISTRY[lexicon.key] = lexicon
+
+
+def lexicon_for(key: str) -> Lexicon:
+    try:
+        return _REGISTRY[key]
+    except KeyError:
+        raise LookupError(f"lexicon {key} is not loaded; open the index first") from None
 
 
 def analyze(
-    text: str, *, mode: str = "index", stem: bool = True, stops: bool = True
+    text: str,
+    *,
+    mode: str = "index",
+    stem: bool = True,
+    stops: bool = True,
+    lexicon: Lexicon = EMPTY_LEXICON,
 ) -> Iterator[tuple[str, int, int, int]]:
     """Yield ``(term, position, startchar, endchar)`` for every term of ``text``.
 
     ``mode`` is ``"index"`` or ``"query"`` (see the module docstring for the difference).
+    Terms at one position: a compound's parts, a hyphenated word's parts.
     """
-    term_of = _TERMS.term
+    terms_of = lexicon.terms
+    index_mode = mode == "index"
     pos = -1
     base = 0
     line_start = 0
@@ -228,57 +328,69 @@ def analyze(
             start = line_start + match.start()
             end = line_start + match.end()
             if not _JOINER_RE.search(word):
-                term = term_of(word, stem, stops)
-                if term:
+                terms = terms_of(word, stem, stops, True)
+                if terms:
                     pos += 1
-                    yield term, base + pos, start, end
+                    for term in terms:
+                        yield term, base + pos, start, end
                 continue
             parts = [p for p in _JOINER_RE.split(word) if p]
             if any(c in word for c in _APOSTROPHES):
                 # "auto's", "Rutte's", "cao’s": drop short clitics after an apostrophe.
                 parts = [parts[0]] + [p for p in parts[1:] if len(p) > 2]
                 if len(parts) == 1:
-                    term = term_of(parts[0], stem, stops)
-                    if term:
+                    terms = terms_of(parts[0], stem, stops, True)
+                    if terms:
                         pos += 1
-                        yield term, base + pos, start, end
+                        for term in terms:
+                            yield term, base + pos, start, end
                     continue
-            joined = term_of("".join(parts), stem, False)
+            joined = terms_of("".join(parts), stem, False, False)[0]
             pos += 1
             yield joined, base + pos, start, end
-            if mode == "index":
+            if index_mode:
                 seen = {joined}
                 for part in parts:
-                    term = term_of(part, stem, stops)
-                    if term and term not in seen:
-                        seen.add(term)
-                        yield term, base + pos, start, end
+                    for term in terms_of(part, stem, stops, True):
+                        if term not in seen:
+                            seen.add(term)
+                            yield term, base + pos, start, end
         line_start += len(line) + 1
         if pos >= 0:
             base += pos + 1 + VALUE_GAP
             pos = -1
 
 
-def query_terms(text: str) -> list[str]:
-    """The terms a query word or phrase stands for (query mode, stemmed)."""
-    return [t for t, _p, _s, _e in analyze(text, mode="query")]
+def query_terms(text: str, lexicon: Lexicon = EMPTY_LEXICON) -> list[str]:
+    """The terms a query text stands for (query mode, stemmed)."""
+    return [t for t, _p, _s, _e in analyze(text, mode="query", lexicon=lexicon)]
 
 
 class DutchAnalyzer(Tokenizer):
     """A complete Whoosh analyzer around :func:`analyze`.
 
-    ``stem=False`` gives the name analyzer: folded and split like text, but neither
-    stemmed nor stopped, for names, parties and subjects.
+    ``stem=True``: Dutch text (stopwords, stemming, compounds). ``stem=False``: the exact
+    and name analyzer, folded and split like text but neither stemmed nor stopped
+    (``stops=True`` drops stopwords: names searched by plain words, where "de" and "van"
+    must not match every "de Jonge").
+    ``lexicon`` is the key of the index's :class:`Lexicon` (see :func:`register`).
     """
 
-    def __init__(self, stem: bool = True) -> None:
+    def __init__(
+        self, stem: bool = True, lexicon: str = EMPTY_LEXICON.key, stops: bool | None = None
+    ) -> None:
         self.stem = stem
+        self.lexicon = lexicon
+        self.stops = stem if stops is None else stops
+
+    def _key(self) -> tuple[bool, str, bool]:
+        return (self.stem, self.lexicon, self.stops)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DutchAnalyzer) and other.stem == self.stem
+        return isinstance(other, DutchAnalyzer) and other._key() == self._key()
 
     def __hash__(self) -> int:
-        return hash((DutchAnalyzer, self.stem))
+        return hash((DutchAnalyzer, *self._key()))
 
     def __call__(  # type: ignore[override]
         self,
@@ -308,7 +420,7 @@ class DutchAnalyzer(Tokenizer):
             return
         amode = "query" if mode == "query" else "index"
         for term, pos, startchar, endchar in analyze(
-            value, mode=amode, stem=self.stem, stops=self.stem
+            value, mode=amode, stem=self.stem, stops=self.stops, lexicon=lexicon_for(self.lexicon)
         ):
             token.text = term
             token.boost = 1.0

@@ -13,6 +13,11 @@ that generation holds exactly the documents it should (see :mod:`kvsearch.store`
 - :func:`index_status` reports what the index holds, and with ``check`` whether the
   source folder changed since.
 
+The corpus lexicon (word frequencies and names, see :class:`kvsearch.analysis.Lexicon`)
+is counted during a full build, while the files are read for hashing, and stored in the
+generation. An update analyses new documents with the live generation's lexicon, so the
+index and the queries keep using one lexicon; ``kvsearch rebuild`` counts it afresh.
+
 Change detection: every generation keeps a record per source file (size, modification
 and change times, inode, BLAKE2 hash of the content). A file whose size and times are
 unchanged is taken as unchanged without reading it (like git: rewriting a file, or setting
@@ -30,6 +35,7 @@ import re
 import shutil
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -38,6 +44,7 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from kvsearch import __version__, store
+from kvsearch.analysis import Lexicon, register
 from kvsearch.errors import (
     IndexCorruptError,
     IndexIntegrityError,
@@ -48,7 +55,7 @@ from kvsearch.errors import (
     SourceError,
 )
 from kvsearch.parse import decode_bytes, parse_text
-from kvsearch.schema import date_number, document, make_schema, version_record
+from kvsearch.schema import LEXICON_FILE, date_number, document, make_schema, version_record
 from kvsearch.store import FileRecord
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
@@ -209,6 +216,7 @@ class _Base:
     manifest: dict[str, Any]
     gen_dir: Path
     records: dict[str, FileRecord]
+    lexicon: Lexicon
 
 
 @dataclass
@@ -266,14 +274,21 @@ def _locked_run(
             f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen"
         )
     old = base.records if base else {}
-    files = _scan(src, paths, old, report, progress, retry_failed=_parser_changed(live))
+    counter = None if base else LexiconCounter()
+    files = _scan(
+        src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
+    )
+    lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
+    register(lexicon)
     plan = _Plan(files, base, report, progress)
     tmp = store.new_tmp_dir(target)
     try:
         if base is not None:
             store.link_generation(base.gen_dir, tmp)
+        else:
+            lexicon.save(tmp / LEXICON_FILE)
         store.pause_point("linked")
-        written = _write(tmp, plan, base is not None)
+        written = _write(tmp, plan, base is not None, lexicon)
         if plan.indexed == 0:
             raise SourceError(
                 f"none of the {len(report.skipped)} files in {src} could be indexed "
@@ -337,6 +352,10 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
             f"the index has no record of its source files (made by kvsearch "
             f"{live.get('kvsearch_version', '?')})"
         )
+    try:
+        lexicon = Lexicon.load(gen_dir / LEXICON_FILE)
+    except Exception as exc:  # noqa: BLE001 - a missing or damaged file
+        return None, f"the index's lexicon cannot be read ({type(exc).__name__}: {exc})"
     indexed = {r.kv_id for r in records.values() if r.status == INDEXED}
     n_indexed = sum(1 for r in records.values() if r.status == INDEXED)
     try:
@@ -345,7 +364,7 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
         return None, f"the index is damaged ({type(exc).__name__}: {exc})"
     if not count == n_indexed == len(indexed) == live.get("documents"):
         return None, (f"the index holds {count} Kamervragen but its file records list {n_indexed}")
-    return _Base(live, gen_dir, records), ""
+    return _Base(live, gen_dir, records, lexicon), ""
 
 
 # ---------------------------------------------------------------- scanning
@@ -359,8 +378,10 @@ def _scan(
     progress: ProgressCallback,
     *,
     retry_failed: bool,
+    lexicon: LexiconCounter | None = None,
 ) -> list[_File]:
-    """Stat every file; read and hash those that are new or whose stat changed."""
+    """Stat every file; read and hash those that are new or whose stat changed (and count
+    their words into ``lexicon``)."""
     out: list[_File] = []
     total = len(paths)
     for done, (path, rel) in enumerate(zip(paths, _relative(src, paths), strict=True), 1):
@@ -382,6 +403,8 @@ def _scan(
                 report.skipped.append(Skipped(str(path), 0, _read_problem(exc)))
                 continue
             f.digest = _digest(data)
+            if lexicon is not None:
+                lexicon.add(data.decode("utf-8", "replace"))
             if reuse and rec is not None and rec.digest == f.digest:
                 f.same, f.kv_id = True, rec.kv_id
             else:
@@ -449,6 +472,60 @@ def first_line_id(data: bytes) -> str | None:
             idm = _ID_RE.fullmatch(m.group(1).strip()) if m else None
             return f"{idm.group(1)}Z{idm.group(2)}" if idm else None
     return None
+
+
+# ---------------------------------------------------------------- the corpus lexicon
+
+
+_WORD_RE = re.compile(r"\w+")
+_PEOPLE_LINE_RE = re.compile(
+    r"^(?:Indieners?|Beantwoord door)[ \t]+(.*)$", re.MULTILINE | re.IGNORECASE
+)
+_PARENS_RE = re.compile(r"\([^)]*\)")
+
+
+class LexiconCounter:
+    """Counts the corpus lexicon over file texts: word frequencies, and the personal
+    names of the metadata that the text nearly always capitalises (so "Rutte" is a name,
+    "Helder" is not)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.name_words: set[str] = set()
+
+    def add(self, text: str) -> None:
+        self.counts.update(_WORD_RE.findall(text))
+        for line in _PEOPLE_LINE_RE.findall(text):
+            self.name_words.update(_WORD_RE.findall(_PARENS_RE.sub(" ", line)))
+
+    def lexicon(self) -> Lexicon:
+        lowered: Counter[str] = Counter()
+        capitalised: Counter[str] = Counter()
+        for word, n in self.counts.items():
+            low = word.lower()
+            lowered[low] += n
+            if word[:1].isupper():
+                capitalised[low] += n
+        names = {
+            w.lower()
+            for w in self.name_words
+            if len(w) > 2 and capitalised[w.lower()] >= 0.9 * lowered[w.lower()]
+        }
+        return Lexicon.from_counts(lowered, names)
+
+
+def scan_lexicon(files: list[Path], progress: ProgressCallback) -> Lexicon:
+    """The corpus lexicon of ``files`` (see :class:`LexiconCounter`)."""
+    counter = LexiconCounter()
+    total = len(files)
+    for done, path in enumerate(files, 1):
+        try:
+            counter.add(path.read_bytes().decode("utf-8", "replace"))
+        except OSError:
+            continue
+        if done % 1000 == 0 or done == total:
+            progress(Progress("scan", done, total, str(path)))
+    return counter.lexicon()
 
 
 # ---------------------------------------------------------------- deciding and parsing
@@ -623,14 +700,14 @@ def _record(f: _File, status: str, kv_id: str, **extra: Any) -> FileRecord:
 # ---------------------------------------------------------------- writing
 
 
-def _write(tmp: Path, plan: _Plan, update: bool) -> int:
+def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     """Write the plan's documents into the generation in ``tmp``; return how many.
 
     A full build creates the index; an update opens the linked copy of the live
     generation (only when there is something to change), adds the new documents and
     deletes the replaced and vanished ones.
     """
-    ix = None if update else whoosh_index.create_in(str(tmp), make_schema())
+    ix = None if update else whoosh_index.create_in(str(tmp), make_schema(lexicon.key))
     writer = None
     count = 0
     try:

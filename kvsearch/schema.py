@@ -1,18 +1,19 @@
 """The Whoosh schema, the mapping of a Kamervraag onto it, and the index's version record.
 
-Field weights (BM25F, applied as query boosts in :data:`SEARCH_FIELDS`):
+Field weights (BM25F, applied as query boosts in :data:`SEARCH_FIELDS`), measured on the
+relevance query set (``bench/relevance.py``, ``docs/relevance.md``):
 
 - ``nummer`` 4.0: a Kamervraag or document number typed in the box is a known-item request.
-- ``titel`` 3.0: the title is the question set's own summary of what it is about; a word
-  there is far stronger evidence than one among hundreds of words of answer text.
-- ``onderwerp`` 1.5: subjects are assigned by the Kamer, short and on-topic.
-- ``vragen`` 1.5: the questions state what was asked, in the asker's words.
-- ``antwoorden`` 1.0: answers are long and discursive: they carry the most text (and so
-  most matches) but each word says least about what the set is about.
-- ``minister`` / ``indiener`` 1.0: a name typed among topic words ("stikstof adema")
-  should count, but not drown the topic.
+- ``titel``, ``onderwerp``, ``vragen``, ``antwoorden`` 1.0 each. A heavier title (3.0) and
+  questions (1.5), the first guess, lost 0.06 MRR@10 on the tuning queries: titles repeat
+  the question's words, so boosting them double-counts; every text field has its own
+  length normalisation already.
+- ``personen`` 0.5: the names of ministers and submitters, without stopwords (searching
+  the name fields themselves, where "de" and "van" matched every "de Jonge", cost 0.03
+  MRR@10), so ``yesilgoz stikstof`` finds her answers on nitrogen.
 
-``docs/relevance.md`` records the measurements behind later changes to these weights.
+Quoted phrases search ``exact``: every word as written (folded, not stemmed, stopwords
+kept), so ``"kinderen"`` does not match *kind*.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ from typing import Any
 
 from whoosh import fields
 
-from kvsearch.analysis import ANALYZER_VERSION, STEMMER, DutchAnalyzer
+from kvsearch.analysis import ANALYZER_VERSION, EMPTY_LEXICON, STEMMER, DutchAnalyzer
 from kvsearch.model import Kamervraag
 
+#: The corpus lexicon (compounds, names) in each generation folder.
+LEXICON_FILE = "lexicon.json.gz"
+
 #: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -45,34 +49,42 @@ FIELD_ALIASES: dict[str, str] = {
     "antwoorden": "antwoorden",
     "ministerie": "ministerie",
     "nummer": "nummer",
+    "exact": "exact",
 }
 
 #: Fields searched by words without a field prefix, with their BM25F weights.
 SEARCH_FIELDS: dict[str, float] = {
     "nummer": 4.0,
-    "titel": 3.0,
-    "onderwerp": 1.5,
-    "vragen": 1.5,
+    "titel": 1.0,
+    "onderwerp": 1.0,
+    "vragen": 1.0,
     "antwoorden": 1.0,
-    "minister": 1.0,
-    "indiener": 1.0,
+    "personen": 0.5,
 }
 
 #: Fields whose terms are stemmed Dutch text (used for snippets and per-question scores).
 TEXT_FIELDS = ("titel", "vragen", "antwoorden", "onderwerp")
 
 
-def make_schema() -> fields.Schema:
-    text = DutchAnalyzer(stem=True)
+def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
+    """The schema of an index whose corpus lexicon has the key ``lexicon``."""
+    text = DutchAnalyzer(stem=True, lexicon=lexicon)
     names = DutchAnalyzer(stem=False)
+
+    def stemmed() -> fields.TEXT:
+        # A compound in a query stands for itself OR its parts.
+        return fields.TEXT(analyzer=text, multitoken_query="or")
+
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=text),
-        titel=fields.TEXT(analyzer=text),
-        vragen=fields.TEXT(analyzer=text),
-        antwoorden=fields.TEXT(analyzer=text),
-        onderwerp=fields.TEXT(analyzer=text),
-        ministerie=fields.TEXT(analyzer=text),
+        nummer=fields.TEXT(analyzer=names),
+        titel=stemmed(),
+        vragen=stemmed(),
+        antwoorden=stemmed(),
+        onderwerp=stemmed(),
+        ministerie=stemmed(),
+        exact=fields.TEXT(analyzer=names),
+        personen=fields.TEXT(analyzer=DutchAnalyzer(stem=False, stops=True)),
         minister=fields.TEXT(analyzer=names),
         indiener=fields.TEXT(analyzer=names),
         partij=fields.TEXT(analyzer=names),
@@ -102,9 +114,11 @@ def document(kv: Kamervraag) -> dict[str, Any]:
         "titel": kv.title,
         "vragen": "\n".join(qa.question for qa in kv.questions),
         "antwoorden": "\n".join(qa.answer for qa in kv.questions if qa.answer),
+        "exact": "\n".join([kv.title, *(f"{qa.question}\n{qa.answer}" for qa in kv.questions)]),
         "onderwerp": "\n".join(kv.subjects),
         "ministerie": "\n".join(p.role for p in kv.ministers if p.role),
         "minister": "\n".join(p.name for p in kv.ministers),
+        "personen": "\n".join(p.name for p in (*kv.ministers, *kv.submitters)),
         "indiener": "\n".join(p.name for p in kv.submitters),
         "partij": "\n".join(parties),
         "asked": date_number(kv.asked),

@@ -418,5 +418,7 @@ def pause_point(phase: str) -> None:
         return
     flag = os.environ.get("KVSEARCH_TEST_PAUSE_FLAG")
     if flag:
-        Path(flag).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        tmp = Path(f"{flag}.{os.getpid()}.tmp")
+        tmp.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        os.replace(tmp, flag)  # the flag appears complete
     time.sleep(float(os.environ.get("KVSEARCH_TEST_PAUSE_SECONDS", "60")))

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kvsearch import store
+from kvsearch.analysis import ANALYZER_VERSION
 from kvsearch.cli import cli
 from kvsearch.indexer import SAMPLE_DIR
 
@@ -70,7 +71,8 @@ def test_index_after_an_analyzer_change_rebuilds_and_says_why(src: Path, tmp_pat
     assert lines[0] == (
         f"Rebuilt the index from scratch: the index was made with analyzer 0, stemmer "
         f"{manifest['stemmer']}, schema {manifest['schema_version']}; this kvsearch uses "
-        f"analyzer 1, stemmer {manifest['stemmer']}, schema {manifest['schema_version']}."
+        f"analyzer {ANALYZER_VERSION}, stemmer {manifest['stemmer']}, schema "
+        f"{manifest['schema_version']}."
     )
     assert lines[1].startswith(f"Indexed 6 Kamervragen (30 questions) from {src} in ")
 
@@ -103,7 +105,7 @@ def test_status(src: Path, tmp_path: Path) -> None:
     ]
     assert re.fullmatch(rf"Built:       {TIME}", lines[5])
     assert re.fullmatch(rf"Updated:     {TIME}", lines[6])
-    assert lines[7] == "Analyzer:    version 1, stemmer dutch_porter"
+    assert lines[7] == f"Analyzer:    version {ANALYZER_VERSION}, stemmer dutch_porter"
     assert re.fullmatch(r"Size:        \d+\.\d MB", lines[8])
     assert len(lines) == 9
 
