@@ -147,3 +147,17 @@ def test_status_check_without_the_source(src: Path, tmp_path: Path) -> None:
         f"Error: the index's source folder {src} is gone; give the folder: "
         "`kvsearch index SOURCE_DIR`\n"
     )
+
+
+def test_status_of_an_index_made_by_another_analyzer(src: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    run("--index", str(ix), "index", "-q", str(src))
+    manifest = json.loads((ix / store.MANIFEST).read_text())
+    manifest["analyzer_version"] = "0"
+    (ix / store.MANIFEST).write_text(json.dumps(manifest))
+    lines = run("--index", str(ix), "status").stdout.splitlines()
+    assert lines[2] == "Kamervragen: 6 (30 questions)"
+    assert lines[7] == (
+        "Analyzer:    version 0, stemmer dutch_porter "
+        "(made by another kvsearch: run `kvsearch rebuild`)"
+    )
