@@ -467,6 +467,7 @@ class Searcher:
             _check_version(self.index_dir, manifest)
             gen = store.generation_dir(self.index_dir, manifest)
             try:
+                store.check_generation(self.index_dir, manifest)
                 lexicon = Lexicon.load(gen / LEXICON_FILE)
                 register(lexicon)
                 ix = whoosh_index.open_dir(str(gen))
@@ -479,6 +480,8 @@ class Searcher:
             self.manifest, self._ix, self._searcher = manifest, ix, searcher
             self.lexicon = lexicon
             return
+        if isinstance(last_error, IndexCorruptError):
+            raise last_error
         raise IndexCorruptError(
             f"the index in {self.index_dir} is damaged ({type(last_error).__name__}: "
             f"{last_error}); run `kvsearch rebuild` to build it again"
