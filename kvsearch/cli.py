@@ -248,27 +248,156 @@ def _date_option(name: str, help_text: str) -> Callable[[F], F]:
     return click.option(name, metavar="DATE", callback=convert, help=help_text)
 
 
-def _filters(minister: tuple[str, ...], date_from: Any, date_to: Any) -> Any:
+def _text_filter(name: str, metavar: str, help_text: str) -> Callable[[F], F]:
+    return click.option(
+        name,
+        multiple=True,
+        metavar=metavar,
+        help=help_text + " Repeat for OR.",
+    )
+
+
+#: The filter options of every command that takes a query, in --help order.
+_FILTER_OPTIONS: list[Callable[[F], F]] = [
+    _text_filter(
+        "--minister",
+        "NAME",
+        "Answered by this minister: whole word(s) of the name, or initials "
+        "('h. de jonge'); case and accents ignored.",
+    ),
+    _text_filter("--ministry", "TEXT", "The role of an answering minister holds TEXT."),
+    _text_filter("--party", "PARTY", "An answering minister is of this party."),
+    _text_filter("--submitter", "NAME", "Asked by this member (like --minister)."),
+    _text_filter("--submitter-party", "PARTY", "A submitter is of this party."),
+    _text_filter("--subject", "TEXT", "One of the subjects holds TEXT."),
+    _date_option(
+        "--from",
+        "Asked on or after DATE: YYYY, YYYY-MM, YYYY-MM-DD or '29 januari 2024'; "
+        "a partial date covers its whole period.",
+    ),
+    _date_option("--to", "Asked on or before DATE."),
+    _date_option("--answered-from", "Answered on or after DATE."),
+    _date_option("--answered-to", "Answered on or before DATE."),
+    click.option("--answered", is_flag=True, help="Only answered Kamervragen."),
+    click.option("--unanswered", is_flag=True, help="Only Kamervragen without an answer."),
+    click.option(
+        "--min-days",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Answered after at least N days.",
+    ),
+    click.option(
+        "--max-days",
+        type=click.IntRange(min=0),
+        metavar="N",
+        help="Answered within N days.",
+    ),
+    click.option("--late", is_flag=True, help="Answered after more than 42 days."),
+]
+
+_FILTER_KEYS = (
+    "minister",
+    "ministry",
+    "party",
+    "submitter",
+    "submitter_party",
+    "subject",
+    "from",
+    "to",
+    "answered_from",
+    "answered_to",
+    "answered",
+    "unanswered",
+    "min_days",
+    "max_days",
+    "late",
+)
+
+
+def _filter_options(func: F) -> F:
+    for option in reversed(_FILTER_OPTIONS):
+        func = option(func)
+    return func
+
+
+def _make_filters(opts: dict[str, Any]) -> Any:
+    """The Filters of the filter options in ``opts`` (removed from it)."""
     from kvsearch.search import Filters
 
+    v = {key: opts.pop(key, None) for key in _FILTER_KEYS}
+    if v["answered"] and v["unanswered"]:
+        raise click.UsageError("--answered and --unanswered exclude each other; give one")
     return Filters(
-        ministers=minister,
-        date_from=date_from[0] if date_from else None,
-        date_to=date_to[1] if date_to else None,
+        ministers=v["minister"] or (),
+        ministries=v["ministry"] or (),
+        parties=v["party"] or (),
+        submitters=v["submitter"] or (),
+        submitter_parties=v["submitter_party"] or (),
+        subjects=v["subject"] or (),
+        date_from=v["from"][0] if v["from"] else None,
+        date_to=v["to"][1] if v["to"] else None,
+        answered_from=v["answered_from"][0] if v["answered_from"] else None,
+        answered_to=v["answered_to"][1] if v["answered_to"] else None,
+        answered=True if v["answered"] else (False if v["unanswered"] else None),
+        min_days=v["min_days"],
+        max_days=v["max_days"],
+        late=bool(v["late"]),
     )
+
+
+def _check_facets(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from kvsearch.search import facet_names
+
+    try:
+        return facet_names(value)
+    except QueryError as exc:
+        hint = ""
+        if ctx.command.name == "search" and "," not in value:
+            hint = f"; to search for {value!r}, put the query before --facets"
+        raise click.BadParameter(f"{exc}{hint}", ctx=ctx, param=param) from None
+
+
+_FACET_LIMIT = click.option(
+    "--facet-limit",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    metavar="N",
+    help="Values shown per facet.",
+)
+_JSON = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON object instead of text."
+)
 
 
 @cli.command("search")
 @click.argument("query", required=False, default="")
+@_filter_options
 @click.option(
-    "--minister",
-    multiple=True,
-    metavar="NAME",
-    help="Answered by this minister: any whole word(s) of the name, case and accents "
-    "ignored. Repeat for OR.",
+    "--sort",
+    type=click.Choice(["relevance", "newest", "oldest", "answer-time"]),
+    help="Order of the hits: relevance (the default with a QUERY), newest (the default "
+    "without), oldest, or answer-time (slowest answer first, unanswered last).",
 )
-@_date_option("--from", "Asked on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD).")
-@_date_option("--to", "Asked on or before DATE (a partial date covers its whole period).")
+@click.option(
+    "--facets",
+    is_flag=False,
+    flag_value="all",
+    default=None,
+    callback=_check_facets,
+    metavar="[NAMES]",
+    help="Also count the matching Kamervragen per value: all facets, or some of minister, "
+    "party, ministry, submitter, submitter-party, subject, year, answer-time "
+    "(comma-separated).",
+)
+@_FACET_LIMIT
+@click.option(
+    "--per-question",
+    is_flag=True,
+    help="List single questions with their answers instead of whole Kamervragen.",
+)
 @click.option(
     "--limit",
     "-n",
@@ -287,24 +416,28 @@ def _filters(minister: tuple[str, ...], date_from: Any, date_to: Any) -> Any:
     show_default=True,
     help="Matching questions shown per hit.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@_JSON
 @click.pass_obj
 @_library_errors
 def search_cmd(
     obj: _Context,
     query: str,
-    minister: tuple[str, ...],
+    sort: str | None,
+    facets: tuple[str, ...] | None,
+    facet_limit: int,
+    per_question: bool,
     limit: int,
     page: int,
     questions: int,
     as_json: bool,
-    **dates: Any,
+    **opts: Any,
 ) -> None:
     """Search the index; the best-matching Kamervragen first.
 
     QUERY: words, "phrases", AND / OR / NOT, -word, prefix*, and fields: minister:,
-    indiener:, partij:, onderwerp:, titel:, vraag:, antwoord:. Without a QUERY, the
-    filtered Kamervragen are listed newest first.
+    ministerie:, ministerpartij:, indiener:, indienerpartij:, partij: (any party),
+    onderwerp:, titel:, vraag:, antwoord:. Without a QUERY, the filtered Kamervragen are
+    listed newest first. Filters combine with AND; a repeated filter with OR.
 
     \b
     Examples:
@@ -312,12 +445,39 @@ def search_cmd(
         kvsearch search 'waterstof -afval' --from 2024-06 --to 2024
         kvsearch search '"groene waterstof" minister:hermans' --json
         kvsearch search --minister yesilgoz --minister "de jonge" --limit 20
+        kvsearch search asiel --ministry justitie --from 2022 --late --facets
+        kvsearch search "cao" --per-question --unanswered
     """
     from kvsearch.search import Searcher
 
-    filters = _filters(minister, dates.get("from"), dates.get("to"))
+    filters = _make_filters(opts)
     with Searcher(obj.index) as searcher:
-        result = searcher.search(query, filters, limit=limit, page=page)
+        if per_question:
+            qresult = searcher.search_questions(
+                query,
+                filters,
+                limit=limit,
+                page=page,
+                sort=sort,
+                facets=facets,
+                facet_limit=facet_limit,
+            )
+        else:
+            result = searcher.search(
+                query,
+                filters,
+                limit=limit,
+                page=page,
+                sort=sort,
+                facets=facets,
+                facet_limit=facet_limit,
+            )
+    if per_question:
+        if as_json:
+            click.echo(json.dumps(question_result_json(qresult), ensure_ascii=False, indent=2))
+            return
+        _print_questions(qresult)
+        return
     if as_json:
         click.echo(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return
@@ -367,9 +527,7 @@ def result_json(result: Any) -> dict[str, Any]:
         "suggestion": result.suggestion,
     }
     if result.facets is not None:
-        out["facets"] = {
-            k: [{"value": v, "count": c} for v, c in vs] for k, vs in result.facets.items()
-        }
+        out["facets"] = facets_json(result.facets)
     return out
 
 
@@ -420,13 +578,14 @@ def _print_result(result: Any, questions: int) -> None:
             f"{result.total} {noun} found{what}; page {result.page} is past the last page "
             f"({result.pages})"
         )
+        _print_facets(result.facets)
         return
     click.echo(f"{result.total} {noun} found{what} (showing {shown})")
     for hit in result.hits:
         kv = hit.kamervraag
         click.echo("")
         click.echo(f"{hit.rank}. " + click.style(kv.id, bold=True) + f"  {kv.title}")
-        score = f" · score {hit.score:.2f}" if result.query.strip() else ""
+        score = f" · score {hit.score:.2f}" if _scored(result) else ""
         click.echo(f"   {_dates_line(kv)}{score}")
         click.echo(f"   by {_people(kv.submitters)}")
         if kv.ministers:
@@ -436,9 +595,335 @@ def _print_result(result: Any, questions: int) -> None:
     if result.suggestion:
         click.echo("")
         click.echo(f"Bedoelde u: {result.suggestion}")
+    _print_facets(result.facets)
     if result.pages > result.page:
         click.echo("")
         click.echo(f"Page {result.page} of {result.pages}; next: --page {result.page + 1}")
+
+
+def _scored(result: Any) -> bool:
+    return bool(result.query.strip()) and result.sort == "relevance"
+
+
+# ---------------------------------------------------------------- per-question output
+
+
+def question_hit_json(hit: Any) -> dict[str, Any]:
+    kv = hit.kamervraag
+    return {
+        "id": kv.id,
+        "nr": hit.nr,
+        "title": kv.title,
+        "asked": kv.asked.isoformat(),
+        "answered": kv.answered.isoformat() if kv.answered else None,
+        "days": kv.answer_days,
+        "submitters": [_person_json(p, False) for p in kv.submitters],
+        "ministers": [_person_json(p, True) for p in kv.ministers],
+        "subjects": list(kv.subjects),
+        "score": round(hit.score, 4),
+        "url": kv.question_url,
+        "question": hit.question.text,
+        "question_highlights": [list(span) for span in hit.question.highlights],
+        "answer": hit.answer.text if hit.answer else None,
+        "answer_highlights": [list(span) for span in hit.answer.highlights] if hit.answer else [],
+    }
+
+
+def question_result_json(result: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "query": result.query,
+        "total": result.total,
+        "kamervragen": result.kamervragen,
+        "pool": result.pool,
+        "page": result.page,
+        "pages": result.pages,
+        "limit": result.limit,
+        "hits": [question_hit_json(h) for h in result.hits],
+    }
+    if result.facets is not None:
+        out["facets"] = facets_json(result.facets)
+    return out
+
+
+def _print_questions(result: Any) -> None:
+    what = f" for: {result.query.strip()}" if result.query.strip() else ""
+    if not result.total:
+        click.echo(f"No questions found{what}")
+        return
+    first = (result.page - 1) * result.limit + 1
+    last = first + len(result.hits) - 1
+    noun = "question" if result.total == 1 else "questions"
+    kv_noun = "Kamervraag" if result.kamervragen == 1 else "Kamervragen"
+    if result.pool is not None and result.kamervragen > result.pool:
+        source = f"in the best {result.pool} of {result.kamervragen} {kv_noun}"
+    else:
+        source = f"in {result.kamervragen} {kv_noun}"
+    if not result.hits:
+        click.echo(
+            f"{result.total} {noun} found{what} ({source}); page {result.page} is past the "
+            f"last page ({result.pages})"
+        )
+        _print_facets(result.facets)
+        return
+    shown = f"{first}-{last}" if last > first else str(first)
+    click.echo(f"{result.total} {noun} found{what} ({source}; showing {shown})")
+    for hit in result.hits:
+        kv = hit.kamervraag
+        click.echo("")
+        label = click.style(f"{kv.id} Vraag {hit.nr}", bold=True)
+        click.echo(f"{hit.rank}. {label}  {kv.title}")
+        score = f" · score {hit.score:.2f}" if _scored(result) else ""
+        click.echo(f"   {_dates_line(kv)}{score}")
+        click.echo(f"   by {_people(kv.submitters)}")
+        if kv.ministers:
+            click.echo(f"   to {_people(kv.ministers)}")
+        click.echo(f"   Vraag: {_highlight(hit.question)}")
+        answer = _highlight(hit.answer) if hit.answer else "(not answered)"
+        click.echo(f"   Antwoord: {answer}")
+    _print_facets(result.facets)
+    if result.pages > result.page:
+        click.echo("")
+        click.echo(f"Page {result.page} of {result.pages}; next: --page {result.page + 1}")
+
+
+# ---------------------------------------------------------------- facets
+
+FACET_LABELS = {
+    "minister": "Minister",
+    "party": "Minister's party",
+    "ministry": "Ministry",
+    "submitter": "Submitter",
+    "submitter-party": "Submitter's party",
+    "subject": "Subject",
+    "year": "Year asked",
+    "answer-time": "Answer time",
+}
+
+
+def facets_json(facets: dict[str, list[tuple[str, int]]]) -> dict[str, Any]:
+    return {k: [{"value": v, "count": c} for v, c in vs] for k, vs in facets.items()}
+
+
+def _print_facets(facets: dict[str, list[tuple[str, int]]] | None, header: bool = True) -> None:
+    """The facet counts (nothing when not asked for), under a header unless ``header`` is
+    False."""
+    if facets is None:
+        return
+    if header:
+        click.echo("")
+        click.echo("Facets (Kamervragen per value):")
+    for name, values in facets.items():
+        click.echo("")
+        click.echo(click.style(FACET_LABELS.get(name, name), bold=True))
+        if not values:
+            click.echo("  (none)")
+            continue
+        width = max(len(v) for v, _c in values)
+        digits = max(len(str(c)) for _v, c in values)
+        for value, count in values:
+            click.echo(f"  {value:<{width}}  {count:>{digits}}")
+
+
+@cli.command("facets")
+@click.argument("query", required=False, default="")
+@_filter_options
+@click.option(
+    "--facets",
+    "names",
+    default="all",
+    show_default=True,
+    callback=_check_facets,
+    metavar="NAMES",
+    help="Facets to count: all, or some of minister, party, ministry, submitter, "
+    "submitter-party, subject, year, answer-time (comma-separated).",
+)
+@_FACET_LIMIT
+@_JSON
+@click.pass_obj
+@_library_errors
+def facets_cmd(
+    obj: _Context,
+    query: str,
+    names: tuple[str, ...],
+    facet_limit: int,
+    as_json: bool,
+    **opts: Any,
+) -> None:
+    """Count the matching Kamervragen per minister, party, ministry, submitter, subject,
+    year and answer time; no hits. Takes the same QUERY and filters as `search`.
+
+    A Kamervraag counts once for each of its values: one answered by three ministers
+    adds one to each of them.
+
+    \b
+    Examples:
+        kvsearch facets
+        kvsearch facets asiel --ministry justitie --from 2022
+        kvsearch facets --facets party,year --facet-limit 20 --json
+    """
+    from kvsearch.search import Searcher
+
+    filters = _make_filters(opts)
+    with Searcher(obj.index) as searcher:
+        result = searcher.count(query, filters, facets=names, facet_limit=facet_limit)
+    if as_json:
+        data = {"query": query, "total": result.total, "facets": facets_json(result.facets)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    what = f" for: {query.strip()}" if query.strip() else ""
+    noun = "Kamervraag" if result.total == 1 else "Kamervragen"
+    click.echo(f"{result.total} {noun}{what}")
+    if result.total:
+        _print_facets(result.facets, header=False)
+
+
+# ---------------------------------------------------------------- stats
+
+STATS_LABELS = {**FACET_LABELS, "party": "Minister's party"}
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+def _share(row: Any) -> str:
+    return f"{round(100 * row.answered_share)}%"
+
+
+def _stats_dict(row: Any) -> dict[str, Any]:
+    return {
+        "kamervragen": row.count,
+        "answered": row.answered,
+        "answered_share": round(row.answered_share, 4),
+        "median_days": row.median_days,
+        "p90_days": row.p90_days,
+    }
+
+
+@cli.command("stats")
+@click.argument("query", required=False, default="")
+@_filter_options
+@click.option(
+    "--by",
+    type=click.Choice(
+        ["minister", "party", "ministry", "year", "submitter", "submitter-party", "subject"]
+    ),
+    default="minister",
+    show_default=True,
+    help="Group by this (party: the answering minister's party).",
+)
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Groups shown, largest first [default: 20 in the table, all in --json/--csv].",
+)
+@_JSON
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV instead of a table.")
+@click.pass_obj
+@_library_errors
+def stats_cmd(
+    obj: _Context,
+    query: str,
+    by: str,
+    limit: int | None,
+    as_json: bool,
+    as_csv: bool,
+    **opts: Any,
+) -> None:
+    """Answer statistics of the matching Kamervragen: how many, the share answered, the
+    median and 90th percentile of the days to an answer (answered ones; nearest rank);
+    overall and per minister, or per --by group. Takes the same QUERY and filters as
+    `search`. A Kamervraag counts in each of its groups.
+
+    \b
+    Examples:
+        kvsearch stats
+        kvsearch stats --by party --from 2023
+        kvsearch stats stikstof --by year --csv
+    """
+    from kvsearch.search import Searcher
+
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv exclude each other; give one")
+    filters = _make_filters(opts)
+    with Searcher(obj.index) as searcher:
+        stats = searcher.stats(query, filters, by=by)
+    rows = stats.rows if limit is None and (as_json or as_csv) else stats.rows[: limit or 20]
+    if as_json:
+        data = {
+            "query": query,
+            "by": by,
+            "total": _stats_dict(stats.overall),
+            "groups": [{"value": r.value, **_stats_dict(r)} for r in rows],
+            "more_groups": len(stats.rows) - len(rows),
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if as_csv:
+        import csv
+        import io
+
+        buffer = io.StringIO()
+        out = csv.writer(buffer, lineterminator="\n")
+        out.writerow(
+            [
+                "group",
+                "value",
+                "kamervragen",
+                "answered",
+                "answered_share",
+                "median_days",
+                "p90_days",
+            ]
+        )
+        for group, row in [("all", stats.overall), *((by, r) for r in rows)]:
+            share = round(row.answered_share, 4)
+            median, p90 = _days(row.median_days), _days(row.p90_days)
+            out.writerow(
+                [group, row.value, row.count, row.answered, share]
+                + ["" if x == "-" else x for x in (median, p90)]
+            )
+        click.echo(buffer.getvalue(), nl=False)
+        return
+    overall = stats.overall
+    what = f" for: {query.strip()}" if query.strip() else ""
+    noun = "Kamervraag" if overall.count == 1 else "Kamervragen"
+    if not overall.count:
+        click.echo(f"No Kamervragen found{what}")
+        return
+    click.echo(
+        f"{overall.count} {noun}{what} · {overall.answered} answered ({_share(overall)}) · "
+        f"median {_days(overall.median_days)} days · 90th percentile "
+        f"{_days(overall.p90_days)} days"
+    )
+    if not rows:
+        return
+    header = (STATS_LABELS[by], "Kamervragen", "Answered", "Median days", "P90 days")
+    table = [
+        (
+            r.value,
+            str(r.count),
+            f"{r.answered} ({_share(r)})",
+            _days(r.median_days),
+            _days(r.p90_days),
+        )
+        for r in rows
+    ]
+    widths = [max(len(row[i]) for row in [header, *table]) for i in range(len(header))]
+    click.echo("")
+    for i, row in enumerate([header, *table]):
+        cells = [row[0].ljust(widths[0])] + [
+            c.rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)
+        ]
+        line = "  ".join(cells).rstrip()
+        click.echo(click.style(line, bold=True) if i == 0 else line)
+    if len(stats.rows) > len(rows):
+        more = len(stats.rows) - len(rows)
+        click.echo(f"... and {more} more; show them with --limit {len(stats.rows)}")
 
 
 # ---------------------------------------------------------------- show

@@ -21,18 +21,25 @@ anywhere AND its words in that field.
 from __future__ import annotations
 
 import json
+import re
 import zlib
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator
+from itertools import repeat
 from typing import Any
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
+from whoosh.analysis import Token
 from whoosh.system import pack_uint
 
 from kvsearch.analysis import (
     ANALYZER_VERSION,
     EMPTY_LEXICON,
     STEMMER,
+    VALUE_GAP,
     DutchAnalyzer,
+    analyze,
+    fold,
     lexicon_for,
     term_frequencies,
     term_positions,
@@ -43,7 +50,7 @@ from kvsearch.model import Kamervraag
 LEXICON_FILE = "lexicon.json.gz"
 
 #: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -62,6 +69,8 @@ FIELD_ALIASES: dict[str, str] = {
     "ministerie": "ministerie",
     "nummer": "nummer",
     "exact": "exact",
+    "ministerpartij": "ministerpartij",
+    "indienerpartij": "indienerpartij",
 }
 
 #: Fields searched by words without a field prefix, with their BM25F weights.
@@ -109,11 +118,13 @@ def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
     """The schema of an index whose corpus lexicon has the key ``lexicon``."""
     text = DutchAnalyzer(stem=True, lexicon=lexicon)
     names = DutchAnalyzer(stem=False)
+    people = PersonNameAnalyzer()
 
-    def stemmed() -> fields.TEXT:
+    def stemmed(phrase: bool = False) -> fields.TEXT:
         # No positions: phrases are matched on ``exact``. A compound in a query stands for
-        # itself OR its parts.
-        return DutchText(analyzer=text, phrase=False, multitoken_query="or")
+        # itself OR its parts. Subjects and roles keep positions (they are short), so a
+        # filter or field query matches a phrase within one subject or one role.
+        return DutchText(analyzer=text, phrase=phrase, multitoken_query="or")
 
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
@@ -121,16 +132,22 @@ def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
         titel=stemmed(),
         vragen=stemmed(),
         antwoorden=stemmed(),
-        onderwerp=stemmed(),
-        ministerie=stemmed(),
+        onderwerp=stemmed(phrase=True),
+        ministerie=stemmed(phrase=True),
         exact=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
         personen=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
-        minister=DutchText(analyzer=names),
-        indiener=DutchText(analyzer=names),
+        # Plain TEXT: the initials forms of PersonNameAnalyzer need its own tokens.
+        minister=fields.TEXT(analyzer=people),
+        indiener=fields.TEXT(analyzer=people),
         partij=DutchText(analyzer=names),
+        ministerpartij=DutchText(analyzer=names),
+        indienerpartij=DutchText(analyzer=names),
         asked=fields.NUMERIC(int, bits=32, sortable=True),
         answered=fields.NUMERIC(int, bits=32, sortable=True),
+        # Days between asked and answered; -1 when not answered. Signed, so ranges work.
+        days=fields.NUMERIC(int, bits=32, sortable=True),
         doc=fields.STORED(),
+        **{field: fields.COLUMN(FacetColumn()) for field in FACET_FIELDS.values()},
     )
 
 
@@ -161,10 +178,279 @@ def document(kv: Kamervraag) -> dict[str, Any]:
         "personen": "\n".join(p.name for p in (*kv.ministers, *kv.submitters)),
         "indiener": "\n".join(p.name for p in kv.submitters),
         "partij": "\n".join(parties),
+        "ministerpartij": "\n".join(_unique(p.party for p in kv.ministers)),
+        "indienerpartij": "\n".join(_unique(p.party for p in kv.submitters)),
         "asked": date_number(kv.asked),
         "answered": date_number(kv.answered),
+        "days": answer_days(kv),
         "doc": pack(kv),
+        **{FACET_FIELDS[name]: value for name, value in facet_values(kv).items()},
     }
+
+
+def answer_days(kv: Kamervraag) -> int:
+    """Days between asked and answered for the ``days`` field: -1 when not answered."""
+    days = kv.answer_days
+    return -1 if days is None else max(0, days)
+
+
+# ---------------------------------------------------------------- facet columns
+#
+# Facets and statistics are computed from columns, never from the stored documents: one
+# column per facet (see FACET_FIELDS), whose value for a document is that document's
+# values joined by VALUE_SEP, de-duplicated with case and accents ignored (so a Kamervraag
+# counts once per value however often the value occurs in it). A FacetColumn keeps each
+# distinct value once per segment and one small number per document, so counting a set of
+# documents is a C-level count of those numbers (see kvsearch.search).
+
+VALUE_SEP = "\x1f"
+
+#: Facet or statistic -> its column field. The multi-valued facets first.
+FACET_FIELDS = {
+    "minister": "facet_minister",
+    "party": "facet_party",
+    "ministry": "facet_ministry",
+    "submitter": "facet_submitter",
+    "submitter-party": "facet_submitter_party",
+    "subject": "facet_subject",
+    "year": "facet_year",  # the year asked
+    "days": "facet_days",  # days to the answer; empty when unanswered
+    "questions": "facet_questions",  # the number of questions
+}
+#: The multi-valued facets.
+LIST_FACETS = ("minister", "party", "ministry", "submitter", "submitter-party", "subject")
+
+_CONTROL_RE = re.compile(r"[\x00-\x1f]+")
+_ROLE_SPLIT_RE = re.compile(r"\s*,\s*(?=(?:minister|staatssecretaris)\b)", re.IGNORECASE)
+_ROLE_PREFIX_RE = re.compile(
+    r"^(?:minister-president|minister|staatssecretaris|staatsecretaris)\b"
+    r"(?:\s+zonder\s+portefeuille)?(?:\s+(?:voor|van))?\s*",
+    re.IGNORECASE,
+)
+
+
+def ministry_of(role: str) -> list[str]:
+    """The ministry part(s) of a role text: "minister justitie en veiligheid" ->
+    ["justitie en veiligheid"]; "minister-president, minister algemene zaken" ->
+    ["algemene zaken"]; "minister voor medische zorg" -> ["medische zorg"]."""
+    out = []
+    for part in _ROLE_SPLIT_RE.split(role.strip()):
+        rest = _ROLE_PREFIX_RE.sub("", part.strip()).strip(" ,")
+        if rest:
+            out.append(rest)
+    return out
+
+
+def _clean(value: str) -> str:
+    return " ".join(_CONTROL_RE.sub(" ", value).split())
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    """Non-empty values, cleaned, without case/accent duplicates, in order."""
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        value = _clean(value)
+        key = fold(value)
+        if value and key not in seen:
+            seen.add(key)
+            out.append(value)
+    return out
+
+
+def facet_values(kv: Kamervraag) -> dict[str, bytes]:
+    """The facet column values of a Kamervraag, by facet name (see FACET_FIELDS)."""
+    lists = {
+        "minister": [p.name for p in kv.ministers],
+        "party": [p.party for p in kv.ministers],
+        "ministry": [m for p in kv.ministers for m in ministry_of(p.role)],
+        "submitter": [p.name for p in kv.submitters],
+        "submitter-party": [p.party for p in kv.submitters],
+        "subject": list(kv.subjects),
+    }
+    out = {name: VALUE_SEP.join(_unique(values)).encode("utf-8") for name, values in lists.items()}
+    days = kv.answer_days
+    out["year"] = str(kv.asked.year).encode()
+    out["days"] = b"" if days is None else str(max(0, days)).encode()
+    out["questions"] = str(len(kv.questions)).encode()
+    return out
+
+
+_UNIQUE_SEP = b"\x1e"  # between the distinct values of a FacetColumn (never in a value)
+
+
+class FacetColumn(columns.Column):
+    """A column of byte strings stored as the list of distinct values plus, per document,
+    the number of its value in that list (one byte when there are up to 256 distinct
+    values, else two or four). Like Whoosh's RefBytesColumn, without its limit of 65,535
+    distinct values and with a reader that exposes both parts for bulk counting.
+
+    Layout: the reference array, the distinct values joined by ``\\x1e``, the length of
+    that blob (4 bytes), the array's typecode (1 byte). Value 0 is ``b""``, the value of a
+    document that was given none."""
+
+    reversible = False
+
+    def writer(self, dbfile: Any) -> FacetColumnWriter:
+        return FacetColumnWriter(dbfile)
+
+    def reader(self, dbfile: Any, basepos: int, length: int, doccount: int) -> FacetColumnReader:
+        return FacetColumnReader(dbfile, basepos, length, doccount)
+
+
+class FacetColumnWriter(columns.ColumnWriter):
+    def __init__(self, dbfile: Any) -> None:
+        self._dbfile = dbfile
+        self._refs = array("I")
+        self._uniques: dict[bytes, int] = {b"": 0}
+
+    def add(self, docnum: int, value: bytes) -> None:
+        refs = self._refs
+        if docnum > len(refs):
+            refs.extend(repeat(0, docnum - len(refs)))
+        value = value.replace(_UNIQUE_SEP, b" ")
+        uniques = self._uniques
+        ref = uniques.get(value)
+        if ref is None:
+            ref = uniques[value] = len(uniques)
+        refs.append(ref)
+
+    def finish(self, doccount: int) -> None:
+        refs = self._refs
+        if doccount > len(refs):
+            refs.extend(repeat(0, doccount - len(refs)))
+        count = len(self._uniques)
+        typecode = "B" if count <= 1 << 8 else "H" if count <= 1 << 16 else "I"
+        self._dbfile.write_array(array(typecode, refs[:doccount]))
+        blob = _UNIQUE_SEP.join(self._uniques)  # dicts keep insertion (= reference) order
+        self._dbfile.write(blob)
+        self._dbfile.write_uint(len(blob))
+        self._dbfile.write_byte(ord(typecode))
+
+
+class FacetColumnReader(columns.ColumnReader):
+    """``refs[docnum]`` is the index of the document's value in ``uniques``."""
+
+    def __init__(self, dbfile: Any, basepos: int, length: int, doccount: int) -> None:
+        self._doccount = doccount
+        end = basepos + length
+        typecode = chr(dbfile.get_byte(end - 1))
+        size = dbfile.get_uint(end - 5)
+        self.refs = dbfile.get_array(basepos, typecode, doccount)
+        self.uniques: list[bytes] = dbfile.get(end - 5 - size, size).split(_UNIQUE_SEP)
+
+    def __len__(self) -> int:
+        return self._doccount
+
+    def __getitem__(self, docnum: int) -> bytes:
+        return self.uniques[self.refs[docnum]]
+
+    def __iter__(self) -> Iterator[bytes]:
+        uniques = self.uniques
+        return (uniques[ref] for ref in self.refs)
+
+
+# ---------------------------------------------------------------- person names
+
+_INITIALS_RE = re.compile(r"\s*((?:[^\W\d_]{1,2}\.\s*)+)(?=[^\W\d_])")
+
+
+class PersonNameAnalyzer(DutchAnalyzer):
+    """Names of people (one per line), folded and split like text, with initials.
+
+    Leading initials count as one word, their first letter: "H.M. de Jonge" is analysed
+    as "h de jonge" (at index and query time alike). At index time, a full first name also
+    yields its initial at the same position: "Hugo de Jonge" is found by "hugo de jonge",
+    "de jonge", "h. de jonge" and "h.m. de jonge". So a name in initials form and a written
+    out name meet on the initials form; "hugo de jonge" does not find "H.M. de Jonge".
+    """
+
+    def __init__(self) -> None:
+        super().__init__(stem=False)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PersonNameAnalyzer)
+
+    def __hash__(self) -> int:
+        return hash(PersonNameAnalyzer)
+
+    def __call__(  # type: ignore[override]
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[Token]:
+        if not tokenize:
+            yield from super().__call__(
+                value,
+                positions,
+                chars,
+                keeporiginal,
+                removestops,
+                start_pos,
+                start_char,
+                tokenize,
+                mode,
+                **kwargs,
+            )
+            return
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for term, pos, startchar, endchar in person_terms(value, query=mode == "query"):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = value[startchar:endchar]
+            if positions:
+                token.pos = start_pos + pos
+            if chars:
+                token.startchar = start_char + startchar
+                token.endchar = start_char + endchar
+            yield token
+
+
+def person_terms(text: str, *, query: bool = False) -> Iterator[tuple[str, int, int, int]]:
+    """``(term, position, startchar, endchar)`` of names, one per line (see
+    :class:`PersonNameAnalyzer`); lines are :data:`VALUE_GAP` positions apart."""
+    base = 0
+    line_start = 0
+    for line in text.split("\n"):
+        last = -1
+        for term, pos, start, end in _name_terms(line, query):
+            last = max(last, pos)
+            yield term, base + pos, line_start + start, line_start + end
+        if last >= 0:
+            base += last + 1 + VALUE_GAP
+        line_start += len(line) + 1
+
+
+def _name_terms(line: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
+    mode = "query" if query else "index"
+    m = _INITIALS_RE.match(line)
+    if m:
+        yield fold(m.group(1).strip()[0]), 0, m.start(1), m.end(1)
+        offset = m.end(1)
+        for term, pos, start, end in analyze(line[offset:], mode=mode, stem=False, stops=False):
+            yield term, pos + 1, start + offset, end + offset
+        return
+    tokens = list(analyze(line, mode=mode, stem=False, stops=False))
+    if query or not tokens or tokens[-1][1] == 0:
+        yield from tokens
+        return
+    first_word = [t for t in tokens if t[1] == 0]
+    yield from first_word
+    first, _pos, start, end = first_word[0]
+    initial = first[0]
+    if len(first) > 1 and initial.isalpha() and all(t[0] != initial for t in first_word):
+        yield initial, 0, start, end
+    yield from tokens[len(first_word) :]
 
 
 def pack(kv: Kamervraag) -> bytes:

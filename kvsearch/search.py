@@ -16,25 +16,29 @@ is read as plain words; what cannot be searched at all raises :class:`QueryError
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime as dt
+import functools
+import heapq
 import math
 import os
 import re
+from array import array
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
-from whoosh import qparser, query, scoring
+from whoosh import matching, qparser, query, scoring
 from whoosh.searching import Searcher as WhooshSearcher
 
 from kvsearch import store
 from kvsearch.analysis import (
     EMPTY_LEXICON,
     STOPWORDS,
-    DutchAnalyzer,
     Lexicon,
     analyze,
     fold,
@@ -49,11 +53,15 @@ from kvsearch.errors import (
 )
 from kvsearch.model import QA, Kamervraag
 from kvsearch.schema import (
+    FACET_FIELDS,
     FIELD_ALIASES,
     LEXICON_FILE,
+    LIST_FACETS,
     SEARCH_FIELDS,
     TEXT_FIELDS,
+    VALUE_SEP,
     date_number,
+    make_schema,
     unpack,
 )
 from kvsearch.schema import version_record as current_version
@@ -73,7 +81,6 @@ MONTHS = [
     "december",
 ]
 
-_NAME_ANALYZER = DutchAnalyzer(stem=False)
 _BM25_K1 = 1.2
 _BM25_B = 0.75
 _TITLE_WORD_WEIGHT = 0.5
@@ -129,18 +136,96 @@ class SearchResult:
     facets: dict[str, list[tuple[str, int]]] | None = None
     suggestion: str | None = None
 
+    sort: str = "relevance"
+
     @property
     def pages(self) -> int:
         return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
 
 
 @dataclass(frozen=True)
+class QuestionHit:
+    """One question/answer pair of a Kamervraag, ranked on its own (``--per-question``)."""
+
+    kamervraag: Kamervraag
+    nr: int
+    score: float
+    rank: int
+    question: Fragment
+    answer: Fragment | None = None  # None: not answered
+
+    @property
+    def id(self) -> str:
+        return self.kamervraag.id
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """Ranked question/answer pairs; ``total`` counts pairs, ``kamervragen`` the matching
+    Kamervragen (what the facets count). With a query, the pairs are those of the
+    ``pool`` best-matching Kamervragen."""
+
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: tuple[QuestionHit, ...]
+    kamervragen: int
+    facets: dict[str, list[tuple[str, int]]] | None = None
+    sort: str = "relevance"
+    pool: int | None = None
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.limit)) if self.limit else 1
+
+
+@dataclass(frozen=True)
+class StatsRow:
+    """Answer statistics of a group of Kamervragen (``value`` "" for all of them)."""
+
+    value: str
+    count: int
+    answered: int
+    median_days: float | None
+    p90_days: int | None
+
+    @property
+    def answered_share(self) -> float:
+        return self.answered / self.count if self.count else 0.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    query: str
+    by: str
+    overall: StatsRow
+    rows: tuple[StatsRow, ...]
+
+
+@dataclass(frozen=True)
 class Filters:
-    """Filters on the metadata; empty tuples and None mean "no filter"."""
+    """Filters on the metadata; empty tuples and None mean "no filter".
+
+    Text filters are repeatable: the values of one filter are OR-ed, different filters
+    AND-ed. Each value matches whole words, or a phrase, within one value of the field
+    (one person, one party, one role, one subject), case and accents ignored.
+    """
 
     ministers: tuple[str, ...] = ()
     date_from: dt.date | None = None  # on the date asked, inclusive
     date_to: dt.date | None = None
+    ministries: tuple[str, ...] = ()  # role text of an answering minister
+    parties: tuple[str, ...] = ()  # party of an answering minister
+    submitters: tuple[str, ...] = ()
+    submitter_parties: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    answered_from: dt.date | None = None  # on the date answered, inclusive
+    answered_to: dt.date | None = None
+    answered: bool | None = None  # True: answered only; False: unanswered only
+    min_days: int | None = None  # answer time in days, inclusive (answered only)
+    max_days: int | None = None
+    late: bool = False  # answered after more than LATE_DAYS days
 
 
 # ---------------------------------------------------------------- dates
@@ -198,6 +283,12 @@ def _parser(schema: Any) -> qparser.QueryParser:
     return parser
 
 
+def _has_positions(parser: Any, fieldname: str) -> bool:
+    """Whether a field keeps positions (subjects do: a phrase within one subject)."""
+    schema = parser.schema
+    return fieldname in schema and bool(schema[fieldname].format.supports("positions"))
+
+
 class _ExactPhrasePlugin(qparser.Plugin):
     """A quoted phrase without a field searches the words as written (the exact field)."""
 
@@ -210,7 +301,7 @@ class _ExactPhrasePlugin(qparser.Plugin):
             if isinstance(node, qparser.PhrasePlugin.PhraseNode):
                 if node.fieldname is None:
                     node.set_fieldname("exact")
-                elif node.fieldname in TEXT_FIELDS:
+                elif node.fieldname in TEXT_FIELDS and not _has_positions(parser, node.fieldname):
                     # titel:"groene waterstof": the exact phrase, and its words in the title.
                     exact = copy.copy(node)
                     exact.set_fieldname("exact", override=True)
@@ -420,30 +511,121 @@ def query_words(q: query.Query | None) -> QueryWords:
 # ---------------------------------------------------------------- filters
 
 
-def filter_query(filters: Filters) -> query.Query | None:
+#: Answers later than this many days are late: three weeks, plus one postponement.
+LATE_DAYS = 42
+_MAX_DAYS = 10**6
+_NO_DAYS = -2  # a value of the days field no document has: a range that matches nothing
+
+#: Text filters: (Filters attribute, index field, command-line option).
+TEXT_FILTERS = (
+    ("ministers", "minister", "--minister"),
+    ("ministries", "ministerie", "--ministry"),
+    ("parties", "ministerpartij", "--party"),
+    ("submitters", "indiener", "--submitter"),
+    ("submitter_parties", "indienerpartij", "--submitter-party"),
+    ("subjects", "onderwerp", "--subject"),
+)
+
+
+def filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
+    """The Whoosh query selecting what ``filters`` allow; None when they allow everything.
+
+    :meth:`Searcher.search` does not run this query as it is: it runs the text part
+    (:func:`text_filter_query`) and checks the numeric ranges (:func:`numeric_ranges`) on
+    the index's columns, which selects the same documents much faster than Whoosh's
+    ``NumericRange`` (many terms for a wide date range). Tests compare the two.
+    """
     parts: list[query.Query] = []
-    if filters.ministers:
-        parts.append(
-            query.Or([_name_query("minister", n, "--minister") for n in filters.ministers])
-        )
-    if filters.date_from or filters.date_to:
-        lo = date_number(filters.date_from or dt.date(1, 1, 1))
-        hi = date_number(filters.date_to or _MAX_DATE)
-        # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
-        # on unsigned numeric fields (an open start matches everything).
-        parts.append(query.NumericRange("asked", lo, hi))
+    text = text_filter_query(filters, schema)
+    if text is not None:
+        parts.append(text)
+    # Both bounds always given, on signed fields: Whoosh-Reloaded 2.7.5 mismatches ranges
+    # on unsigned numeric fields (an open start matches everything).
+    parts += [query.NumericRange(f, lo, hi) for f, lo, hi in numeric_ranges(filters)]
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else query.And(parts)
 
 
-def _name_query(fieldname: str, text: str, option: str) -> query.Query:
-    words = [t.text for t in _NAME_ANALYZER(text, mode="query")]
+def text_filter_query(filters: Filters, schema: Any = None) -> query.Query | None:
+    """The Whoosh query of the text filters (names, parties, roles, subjects), or None."""
+    schema = schema if schema is not None else _default_schema()
+    parts: list[query.Query] = []
+    for attr, fieldname, option in TEXT_FILTERS:
+        values = getattr(filters, attr)
+        if values:
+            subs = [_value_query(schema, fieldname, v, option) for v in values]
+            parts.append(subs[0] if len(subs) == 1 else query.Or(subs))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else query.And(parts)
+
+
+def numeric_ranges(filters: Filters) -> list[tuple[str, int, int]]:
+    """The inclusive ranges ``(field, lo, hi)`` of the numeric fields the filters ask for.
+
+    Dates are ``YYYYMMDD`` numbers; an unanswered Kamervraag has ``answered`` 0 (below every
+    real date) and ``days`` -1 (below every answer time).
+    """
+    out = []
+    if filters.date_from or filters.date_to:
+        out.append(_date_range("asked", filters.date_from, filters.date_to))
+    if filters.answered_from or filters.answered_to:
+        out.append(_date_range("answered", filters.answered_from, filters.answered_to))
+    lo, hi = _days_bounds(filters)
+    if lo is not None:
+        out.append(("days", lo, hi))
+    return out
+
+
+def _date_range(
+    fieldname: str, first: dt.date | None, last: dt.date | None
+) -> tuple[str, int, int]:
+    lo = date_number(first or dt.date(1, 1, 1))
+    hi = date_number(last or _MAX_DATE)
+    return fieldname, lo, hi
+
+
+def _days_bounds(filters: Filters) -> tuple[int | None, int]:
+    """The range of the ``days`` field (-1 = unanswered) the filters allow; (None, _) = any."""
+    lo: int | None = None
+    hi = _MAX_DAYS
+    if filters.answered is True:
+        lo = 0
+    if filters.min_days is not None:
+        lo = max(lo or 0, filters.min_days)
+    if filters.late:
+        lo = max(lo or 0, LATE_DAYS + 1)
+    if filters.max_days is not None:
+        lo = lo or 0
+        hi = filters.max_days
+    if filters.answered is False:
+        # Unanswered, and any answer-time filter as well: nothing can match both.
+        return (-1, -1) if lo is None else (_NO_DAYS, _NO_DAYS)
+    if lo is not None and lo > hi:
+        return _NO_DAYS, _NO_DAYS
+    return lo, hi
+
+
+def _value_query(schema: Any, fieldname: str, text: str, option: str) -> query.Query:
+    """Words of ``text`` as the field's analyzer makes them: a term, or a phrase."""
+    analyzer = schema[fieldname].analyzer
+    words: list[str] = []
+    last = None
+    for token in analyzer(text, mode="query", positions=True):
+        if token.pos != last:  # a compound's parts share its position: keep the word
+            words.append(token.text)
+            last = token.pos
     if not words:
-        raise QueryError(f"{option} {text!r} holds no name to search for")
+        raise QueryError(f"{option} {text!r} holds nothing to search for; give a word or a name")
     if len(words) == 1:
         return query.Term(fieldname, words[0])
     return query.Phrase(fieldname, words)
+
+
+@functools.lru_cache(maxsize=1)
+def _default_schema() -> Any:
+    return make_schema()
 
 
 # ---------------------------------------------------------------- the searcher
@@ -457,6 +639,7 @@ class Searcher:
         self.manifest: dict[str, Any] = {}
         self._ix: Any = None
         self._searcher: WhooshSearcher | None = None
+        self._column_cache: dict[str, Any] = {}
         self.lexicon: Lexicon = EMPTY_LEXICON
         self._open()
 
@@ -524,52 +707,50 @@ class Searcher:
         *,
         limit: int = 10,
         page: int = 1,
+        sort: str | None = None,
+        facets: bool | str | Sequence[str] | None = None,
+        facet_limit: int = 10,
     ) -> SearchResult:
-        if limit < 1:
-            raise QueryError("the limit must be at least 1")
-        if page < 1:
-            raise QueryError("the page number must be at least 1")
-        filters = filters or Filters()
-        q = parse_query(text, self._s.schema, self.lexicon)
-        if q is None and text.strip():
-            raise QueryError(
-                f"nothing to search for in {text!r}: give words, or leave the query out "
-                "to list Kamervragen by their filters"
-            )
-        fq = filter_query(filters)
+        """Ranked Kamervragen. ``sort``: relevance (the default with a query), newest (the
+        default without), oldest or answer-time (slowest first, unanswered last).
+        ``facets``: True for all, or facet names (see :data:`FACETS`)."""
+        _check_paging(limit, page)
+        q, filters = self._queries(text, filters)
+        sort = _sort_order(sort, q)
+        names = facet_names(facets)
         wanted = page * limit
         try:
-            if q is None:
-                results = self._s.search(
-                    query.Every(), filter=fq, limit=wanted, sortedby="asked", reverse=True
-                )
-            else:
-                results = self._s.search(q, filter=fq, limit=wanted)
-            total = len(results)
-            rows = [(hit.score, hit["doc"]) for hit in results[(page - 1) * limit : wanted]]
+            docs, rows = self._select(q, filters, sort, wanted)
+            rows = rows[(page - 1) * limit :]
         except KvsearchError:
             raise
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
+        total = len(docs)
+        counts = None
+        if names:
+            counts = self._facets(docs, names, facet_limit)
         scorer = _QuestionScorer(self._s, query_words(q), self.lexicon)
         scored = []
-        for score, blob in rows:
-            kv = unpack(blob)
+        for score, docnum in rows:
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
             questions = tuple(scorer.rank(kv))
-            value = float(score or 0.0) if q is not None else 0.0
-            if q is not None and questions and _PASSAGE_WEIGHT:
+            value = float(score or 0.0) if q is not None and sort == "relevance" else 0.0
+            if value and questions and _PASSAGE_WEIGHT:
                 # A Kamervraag whose words meet in one question outranks one where they are
                 # spread over many (re-ranks within the page).
                 value += _PASSAGE_WEIGHT * questions[0].score
             scored.append((value, kv, questions))
-        if q is not None:
+        if q is not None and sort == "relevance":
             scored.sort(key=lambda item: -item[0])
         hits = [
             Hit(kamervraag=kv, score=value, rank=(page - 1) * limit + i + 1, questions=questions)
             for i, (value, kv, questions) in enumerate(scored)
         ]
         suggestion = self.suggest(text) if q is not None else None
-        return SearchResult(text, total, page, limit, tuple(hits), suggestion=suggestion)
+        return SearchResult(
+            text, total, page, limit, tuple(hits), facets=counts, suggestion=suggestion, sort=sort
+        )
 
     def suggest(self, text: str) -> str | None:
         """The query with each unknown word replaced by the most common word of the index
@@ -604,6 +785,341 @@ class Searcher:
             return None
         out.append(text[last:])
         return "".join(out)
+
+    def count(
+        self,
+        text: str = "",
+        filters: Filters | None = None,
+        *,
+        facets: bool | str | Sequence[str] | None = True,
+        facet_limit: int = 10,
+    ) -> SearchResult:
+        """Only the number of matching Kamervragen and the facet counts; no hits."""
+        q, filters = self._queries(text, filters)
+        names = facet_names(facets)
+        docs = self._run(text, self._matching, q, filters)
+        counts = self._facets(docs, names, facet_limit) if names else None
+        return SearchResult(text, len(docs), 1, 0, (), facets=counts, sort=_sort_order(None, q))
+
+    def search_questions(
+        self,
+        text: str = "",
+        filters: Filters | None = None,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        sort: str | None = None,
+        facets: bool | str | Sequence[str] | None = None,
+        facet_limit: int = 10,
+        pool: int | None = None,
+    ) -> QuestionResult:
+        """Question/answer pairs instead of whole Kamervragen.
+
+        With a query: the ``pool`` best-matching Kamervragen (after filters) are taken, each
+        of their pairs is scored on its own text (BM25 with the index's IDF, plus a phrase
+        bonus: the scorer that picks a hit's best questions), and the matching pairs are
+        ranked together (ties: the Kamervraag's rank, then the question number). Other
+        sorts order the same pairs by their Kamervraag. Without a query: every pair of
+        every matching Kamervraag, in Kamervraag order (newest first by default).
+        """
+        _check_paging(limit, page)
+        pool = pool or QUESTION_POOL
+        q, filters = self._queries(text, filters)
+        sort = _sort_order(sort, q)
+        names = facet_names(facets)
+        docs = self._run(text, self._matching, q, filters)
+        counts = self._facets(docs, names, facet_limit) if names else None
+        first = (page - 1) * limit
+        if q is None:
+            total, picked = self._all_pairs(docs, sort, first, limit)
+            used_pool = None
+        else:
+            pairs = self._pool_pairs(text, q, docs, sort, pool)
+            total, picked = len(pairs), pairs[first : first + limit]
+            used_pool = pool
+        words = query_words(q)
+        hits = []
+        for offset, (score, kv, nr) in enumerate(picked):
+            qa = kv.question(nr)
+            assert qa is not None
+            question, answer = _pair_fragments(qa, words, self.lexicon)
+            hits.append(QuestionHit(kv, nr, score, first + offset + 1, question, answer))
+        return QuestionResult(
+            text, total, page, limit, tuple(hits), len(docs), counts, sort, used_pool
+        )
+
+    def stats(
+        self, text: str = "", filters: Filters | None = None, *, by: str = "minister"
+    ) -> Stats:
+        """How many Kamervragen match, how many were answered and how fast, overall and per
+        value of ``by`` (a facet name other than answer-time)."""
+        if by not in STATS_BY:
+            raise QueryError(f"cannot group by {by!r}; choose one of {', '.join(STATS_BY)}")
+        q, filters = self._queries(text, filters)
+        docs = self._run(text, self._matching, q, filters)
+        key = "year" if by == "year" else by
+        return compute_stats(self._pair_counts(key, "days", docs), text, by)
+
+    # -------------------------------------------------------------- internals
+
+    def _queries(self, text: str, filters: Filters | None) -> tuple[query.Query | None, Filters]:
+        q = parse_query(text, self._s.schema)
+        if q is None and text.strip():
+            raise QueryError(
+                f"nothing to search for in {text!r}: give words, or leave the query out "
+                "to list Kamervragen by their filters"
+            )
+        filters = filters or Filters()
+        text_filter_query(filters, self._s.schema)  # bad filter values fail before searching
+        return q, filters
+
+    def _run(self, text: str, func: Any, *args: Any) -> Any:
+        try:
+            return func(*args)
+        except KvsearchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
+            raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
+
+    def _select(
+        self, q: query.Query | None, filters: Filters, sort: str, n: int
+    ) -> tuple[list[int], list[tuple[float, int]]]:
+        """Every match (ascending document numbers) and the first ``n`` in ``sort`` order
+        as (score, docnum); the score is 0.0 unless sorted by relevance."""
+        allowed = self._allowed(filters)
+        if q is not None and allowed is not None and self._few(allowed):
+            # One pass: score every allowed match, take the first n.
+            scored = [(score, d) for d, score in self._scored(q, allowed).items()]
+            docs = sorted(d for _score, d in scored)
+            if sort == "relevance":
+                return docs, scored[:n]
+        else:
+            docs = self._matching(q, filters, allowed)
+            if sort == "relevance":
+                return docs, self._top(q, docs, n)
+        return docs, [(0.0, d) for d in self._ordered(docs, sort, n)]
+
+    def _scored(self, q: query.Query, allowed: list[int]) -> Any:
+        """Whoosh results of ``q`` on ``allowed`` only, every match scored."""
+        return self._s.search(query.And([q, _DocSet(allowed)]), limit=None)
+
+    def _matching(self, q: query.Query | None, filters: Filters, allowed: Any = False) -> list[int]:
+        """The document numbers of every match of the query and the filters, ascending
+        (``allowed``: what the filters allow, when already known)."""
+        if allowed is False:
+            allowed = self._allowed(filters)
+        if q is None:
+            return self._live() if allowed is None else allowed
+        if allowed is None:
+            return sorted(self._s.docs_for_query(q))
+        if self._few(allowed):
+            return sorted(self._s.docs_for_query(query.And([q, _DocSet(allowed)])))
+        allow = set(allowed)
+        return sorted(d for d in self._s.docs_for_query(q) if d in allow)
+
+    def _few(self, docs: list[int]) -> bool:
+        """Whether ``docs`` are few enough to run a query on them only (see _DocSet)."""
+        return len(docs) < INTERSECT_BELOW * self._s.doc_count_all()
+
+    def _allowed(self, filters: Filters) -> list[int] | None:
+        """The document numbers the filters allow, ascending; None when they allow all.
+
+        Text filters run as Whoosh queries; numeric ranges (dates, answer time) are checked
+        on the columns of the documents left (see :func:`filter_query`).
+        """
+        tq = text_filter_query(filters, self._s.schema)
+        ranges = numeric_ranges(filters)
+        if tq is None and not ranges:
+            return None
+        docs = sorted(self._s.docs_for_query(tq)) if tq is not None else self._live()
+        schema = self._s.schema
+        for fieldname, lo, hi in ranges:
+            field = schema[fieldname]
+            low, high = field.to_column_value(lo), field.to_column_value(hi)
+            values = self._numbers(fieldname)
+            docs = [d for d in docs if low <= values[d] <= high]
+        return docs
+
+    def _live(self) -> list[int]:
+        """Every document number that is not deleted, ascending."""
+        reader = self._s.reader()
+        if not reader.has_deletions():
+            return list(range(reader.doc_count_all()))
+        return sorted(reader.all_doc_ids())
+
+    def _top(self, q: query.Query | None, docs: list[int], n: int) -> list[tuple[float, int]]:
+        """The ``n`` best of ``docs`` by relevance: (score, docnum)."""
+        if not docs or q is None:
+            return []
+        if self._few(docs):
+            results = self._s.search(query.And([q, _DocSet(docs)]), limit=n)
+        else:
+            results = self._s.search(q, filter=set(docs), limit=n)
+        return [(hit.score, hit.docnum) for hit in results]
+
+    def _ordered(self, docs: list[int], sort: str, n: int) -> list[int]:
+        """The first ``n`` of ``docs`` in a metadata order (ties: index order)."""
+        asked = self._numbers("asked")
+        if sort == "newest":
+            return heapq.nlargest(n, docs, key=asked.__getitem__)
+        if sort == "oldest":
+            return heapq.nsmallest(n, docs, key=asked.__getitem__)
+        days = self._numbers("days")
+        return heapq.nlargest(n, docs, key=lambda d: (days[d], asked[d]))
+
+    def _numbers(self, fieldname: str) -> Sequence[int]:
+        """A numeric column of the whole index, by document number (sortable form)."""
+        cached = self._column_cache.get(fieldname)
+        if cached is None:
+            values: list[int] = []
+            for reader, offset in self._s.reader().leaf_readers():
+                values.extend([0] * (offset - len(values)))
+                values.extend(_numeric_values(reader, fieldname))
+            cached = self._column_cache[fieldname] = values
+        return cached
+
+    def _facet_readers(self, name: str) -> list[tuple[int, int, Any]]:
+        """``(first docnum, end docnum, FacetColumnReader)`` of each segment for a facet."""
+        cached = self._column_cache.get("facet:" + name)
+        if cached is None:
+            field = FACET_FIELDS[name]
+            cached = []
+            for reader, offset in self._s.reader().leaf_readers():
+                end = offset + reader.doc_count_all()
+                if reader.has_column(field):
+                    cached.append((offset, end, reader.column_reader(field, translate=False)))
+            self._column_cache["facet:" + name] = cached
+        return cached
+
+    def _facets(
+        self, docs: list[int], names: Sequence[str], limit: int
+    ) -> dict[str, list[tuple[str, int]]]:
+        columns = {"days" if n == "answer-time" else n for n in names}
+        return facet_counts({c: self._counts(c, docs) for c in columns}, names, limit)
+
+    def _counts(self, name: str, docs: list[int]) -> Counter[bytes]:
+        """How many of ``docs`` (ascending) have each value of a facet column."""
+        out: Counter[bytes] = Counter()
+        for offset, end, reader in self._facet_readers(name):
+            local = _local_docs(docs, offset, end)
+            if local:
+                uniques = reader.uniques
+                for ref, n in Counter(map(reader.refs.__getitem__, local)).items():
+                    out[uniques[ref]] += n
+        return out
+
+    def _pair_counts(
+        self, first: str, second: str, docs: list[int]
+    ) -> Counter[tuple[bytes, bytes]]:
+        """How many of ``docs`` have each pair of values of two facet columns."""
+        out: Counter[tuple[bytes, bytes]] = Counter()
+        pairs = zip(self._facet_readers(first), self._facet_readers(second), strict=True)
+        for (offset, end, a), (_o, _e, b) in pairs:
+            local = _local_docs(docs, offset, end)
+            if local:
+                refs = zip(
+                    map(a.refs.__getitem__, local), map(b.refs.__getitem__, local), strict=True
+                )
+                for (x, y), n in Counter(refs).items():
+                    out[a.uniques[x], b.uniques[y]] += n
+        return out
+
+    def _values(self, name: str, docs: list[int]) -> list[bytes]:
+        """The value of a facet column for each of ``docs`` (ascending)."""
+        out: list[bytes] = []
+        for offset, end, reader in self._facet_readers(name):
+            local = _local_docs(docs, offset, end)
+            out += map(reader.__getitem__, local)
+        return out
+
+    def _all_pairs(
+        self, docs: list[int], sort: str, first: int, limit: int
+    ) -> tuple[int, list[tuple[float, Kamervraag, int]]]:
+        """Without a query: every pair of ``docs`` in Kamervraag order; one page of them."""
+        ordered = self._ordered(docs, sort, len(docs))
+        sizes = dict(zip(docs, map(int, self._values("questions", docs)), strict=True))
+        total = sum(sizes.values())
+        picked: list[tuple[float, Kamervraag, int]] = []
+        seen = 0
+        for docnum in ordered:
+            size = sizes[docnum]
+            if seen + size <= first:
+                seen += size
+                continue
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
+            for qa in kv.questions:
+                if seen >= first and len(picked) < limit:
+                    picked.append((0.0, kv, qa.nr))
+                seen += 1
+            if len(picked) >= limit:
+                break
+        return total, picked
+
+    def _pool_pairs(
+        self, text: str, q: query.Query, docs: list[int], sort: str, pool: int
+    ) -> list[tuple[float, Kamervraag, int]]:
+        """The matching pairs of the ``pool`` best Kamervragen of ``docs``, in ``sort`` order."""
+        top = self._run(text, self._top, q, docs, pool)
+        words = query_words(q)
+        scorer = _QuestionScorer(self._s, words, self.lexicon)
+        rows = []  # (score, kamervraag rank, nr, kv, docnum)
+        for rank, (doc_score, docnum) in enumerate(top):
+            kv = unpack(self._s.stored_fields(docnum)["doc"])
+            if words:
+                rows += [(m.score, rank, m.nr, kv, docnum) for m in scorer.rank(kv)]
+            else:  # only metadata fields in the query: every pair, in Kamervraag order
+                rows += [
+                    (round(float(doc_score), 4), rank, qa.nr, kv, docnum) for qa in kv.questions
+                ]
+        if sort == "relevance":
+            rows.sort(key=lambda r: (-r[0], r[1], r[2]))
+        else:
+            kept = sorted({r[4] for r in rows})
+            order = {d: i for i, d in enumerate(self._ordered(kept, sort, len(kept)))}
+            rows.sort(key=lambda r: (order[r[4]], r[2]))
+        return [(score, kv, nr) for score, _rank, nr, kv, _d in rows]
+
+
+#: A query runs on a set of documents by intersection (skipping through its postings) when
+#: the set holds less than this share of the index; else on all its matches, filtered.
+INTERSECT_BELOW = 0.2
+
+
+class _DocSet(query.Query):
+    """Matches the given (top-level, ascending) document numbers and adds 0 to a score.
+
+    ``And([q, _DocSet(docs)])`` runs ``q`` on ``docs`` only: Whoosh intersects the two by
+    skipping, so a selective filter makes a broad query cheap.
+    """
+
+    def __init__(self, docs: list[int]) -> None:
+        self.docs = docs
+        self.boost = 1.0
+
+    def __repr__(self) -> str:
+        return f"_DocSet({len(self.docs)} documents)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _DocSet) and other.docs == self.docs
+
+    def __hash__(self) -> int:
+        return hash((_DocSet, len(self.docs)))
+
+    def estimate_size(self, ixreader: Any) -> int:
+        return len(self.docs)
+
+    def matcher(self, searcher: Any, context: Any = None) -> Any:
+        parent = searcher.parent() if searcher.parent is not None else None
+        offset = parent._offset_for_subsearcher(searcher) if parent is not None else 0
+        local = _local_docs(self.docs, offset, offset + searcher.doc_count_all())
+        if not len(local):
+            return matching.NullMatcher()
+        return _ZeroScoreMatcher(array("I", local))
+
+
+class _ZeroScoreMatcher(matching.ListMatcher):
+    def score(self) -> float:
+        return 0.0
 
 
 def _check_version(index_dir: Path, manifest: dict[str, Any]) -> None:
@@ -795,3 +1311,235 @@ def _fragment(text: str, spans: list[tuple[int, int]], width: int = _SNIPPET_CHA
     shift = len(prefix) - start
     kept = tuple((s + shift, e + shift) for s, e in spans if s >= start and e <= end)
     return Fragment(piece, kept)
+
+
+# ---------------------------------------------------------------- facets and statistics
+#
+# Computed from the ``facets`` column (see kvsearch.schema): one compact record per
+# Kamervraag, read for the matching documents only, never the stored documents. Every
+# count counts Kamervragen: a record holds each value once.
+
+#: Facet names, in display order.
+FACETS = (*LIST_FACETS, "year", "answer-time")
+#: What ``stats`` can group by.
+STATS_BY = (*LIST_FACETS, "year")
+#: Answer-time buckets: (label, lowest days, highest days).
+ANSWER_TIME_BUCKETS = (
+    ("<=21 days", 0, 21),
+    ("22-42 days", 22, LATE_DAYS),
+    ("43-90 days", LATE_DAYS + 1, 90),
+    (">90 days", 91, _MAX_DAYS),
+)
+UNANSWERED = "unanswered"
+#: Sort orders.
+SORTS = ("relevance", "newest", "oldest", "answer-time")
+#: --per-question with a query: how many of the best Kamervragen have their pairs ranked.
+QUESTION_POOL = 300
+
+_VALUE_SEP = VALUE_SEP.encode()
+
+
+def _local_docs(docs: list[int], offset: int, end: int) -> Sequence[int]:
+    """The segment-local numbers of the ``docs`` (ascending) in ``[offset, end)``."""
+    lo = bisect.bisect_left(docs, offset)
+    hi = bisect.bisect_left(docs, end, lo)
+    if offset == 0:
+        return docs[lo:hi] if (lo, hi) != (0, len(docs)) else docs
+    return [d - offset for d in docs[lo:hi]]
+
+
+def _check_paging(limit: int, page: int) -> None:
+    if limit < 1:
+        raise QueryError("the limit must be at least 1")
+    if page < 1:
+        raise QueryError("the page number must be at least 1")
+
+
+def _sort_order(sort: str | None, q: query.Query | None) -> str:
+    if sort is None:
+        return "relevance" if q is not None else "newest"
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort order {sort!r}; choose one of {', '.join(SORTS)}")
+    if sort == "relevance" and q is None:
+        return "newest"  # nothing to rank on
+    return sort
+
+
+def facet_names(facets: bool | str | Sequence[str] | None) -> tuple[str, ...]:
+    """The facets asked for: True or "all" for every facet, or names ("minister,year")."""
+    if facets is None or facets is False:
+        return ()
+    if facets is True:
+        return FACETS
+    items = facets.split(",") if isinstance(facets, str) else list(facets)
+    names = [n.strip().lower() for n in items if n.strip()]
+    if names == ["all"] or not names:
+        return FACETS
+    unknown = [n for n in names if n not in FACETS]
+    if unknown:
+        raise QueryError(
+            f"unknown facet {unknown[0]!r}; choose from {', '.join(FACETS)} (comma-separated)"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def _bucket(days: bytes) -> str:
+    if not days:
+        return UNANSWERED
+    n = int(days)
+    for label, lo, hi in ANSWER_TIME_BUCKETS:
+        if lo <= n <= hi:
+            return label
+    return ANSWER_TIME_BUCKETS[-1][0]
+
+
+def _spelling(spellings: Counter[str]) -> str:
+    """The spelling to show of a value: the most frequent; on a tie the one with
+    diacritics, then one in mixed case ("Mark Rutte", not "MARK RUTTE"), then the first in
+    alphabetical order."""
+    return min(spellings, key=lambda v: (-spellings[v], v.isascii(), v.isupper() or v.islower(), v))
+
+
+def _grouped(raw: Mapping[bytes, int]) -> list[tuple[str, int]]:
+    """Counts per raw value -> counts per value with case and accents ignored, each shown
+    in its most frequent spelling; most frequent first, then alphabetical."""
+    groups: dict[str, Counter[str]] = {}
+    for value, n in raw.items():
+        text = value.decode("utf-8", "replace")
+        groups.setdefault(fold(text), Counter())[text] += n
+    out = []
+    for key, spellings in groups.items():
+        out.append((key, _spelling(spellings), sum(spellings.values())))
+    out.sort(key=lambda g: (-g[2], g[0]))
+    return [(shown, n) for _key, shown, n in out]
+
+
+def _expand(combos: Mapping[bytes, int]) -> Counter[bytes]:
+    """Counts per joined value list ("A\\x1fB") -> counts per value."""
+    out: Counter[bytes] = Counter()
+    for combo, n in combos.items():
+        if combo:
+            for value in combo.split(_VALUE_SEP):
+                out[value] += n
+    return out
+
+
+def facet_counts(
+    counts: Mapping[str, Mapping[bytes, int]], names: Sequence[str], limit: int = 10
+) -> dict[str, list[tuple[str, int]]]:
+    """Facet values and their counts from the counts of each facet column's values
+    (``counts["days"]`` for answer-time): the ``limit`` most frequent values, most frequent
+    first; years newest first and answer-time buckets in their order (both chosen by count
+    when there are more than ``limit``)."""
+    if limit < 1:
+        raise QueryError("the facet limit must be at least 1")
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in names:
+        if name in LIST_FACETS:
+            out[name] = _grouped(_expand(counts.get(name, {})))[:limit]
+        elif name == "year":
+            years = [(y.decode(), n) for y, n in counts.get("year", {}).items() if y and n]
+            top = sorted(years, key=lambda kv: (-kv[1], kv[0]))[:limit]
+            out[name] = sorted(top, reverse=True)
+        elif name == "answer-time":
+            buckets: Counter[str] = Counter()
+            for days, n in counts.get("days", {}).items():
+                buckets[_bucket(days)] += n
+            order = [label for label, _lo, _hi in ANSWER_TIME_BUCKETS] + [UNANSWERED]
+            top = sorted(((b, n) for b, n in buckets.items() if n), key=lambda kv: -kv[1])
+            out[name] = sorted(top[:limit], key=lambda kv: order.index(kv[0]))
+    return out
+
+
+def _nth(counts: list[tuple[int, int]], index: int) -> int:
+    """The value at position ``index`` (0-based) of the sorted values that ``counts``
+    (sorted ``(value, how many)`` pairs) stands for."""
+    seen = 0
+    for value, n in counts:
+        seen += n
+        if index < seen:
+            return value
+    raise IndexError(index)
+
+
+def _stats_row(value: str, days: Counter[int | None]) -> StatsRow:
+    """Count, answered, median and 90th percentile (nearest rank: the smallest value with
+    at least 90% of the values at or below it) of answer days."""
+    counts = sorted((d, n) for d, n in days.items() if d is not None and n > 0)
+    answered = sum(n for _d, n in counts)
+    median: float | None = None
+    p90: int | None = None
+    if answered:
+        middle = (answered - 1) // 2
+        median = (_nth(counts, middle) + _nth(counts, answered // 2)) / 2
+        p90 = _nth(counts, max(0, math.ceil(0.9 * answered) - 1))
+    return StatsRow(value, sum(days.values()), answered, median, p90)
+
+
+def compute_stats(
+    pairs: Mapping[tuple[bytes, bytes], int], text: str = "", by: str = "minister"
+) -> Stats:
+    """Answer statistics, overall and per value of ``by``, from the number of Kamervragen
+    with each (values of ``by``, answer days) pair."""
+    overall: Counter[int | None] = Counter()
+    groups: dict[str, Counter[int | None]] = {}
+    spellings: dict[str, Counter[str]] = {}
+    for (combo, days_value), n in pairs.items():
+        days = int(days_value) if days_value else None
+        overall[days] += n
+        if not combo:
+            continue
+        for raw in combo.split(_VALUE_SEP):
+            value = raw.decode("utf-8", "replace")
+            key = fold(value)
+            groups.setdefault(key, Counter())[days] += n
+            spellings.setdefault(key, Counter())[value] += n
+    rows = [_stats_row(_spelling(spellings[key]), days) for key, days in groups.items()]
+    if by == "year":
+        rows.sort(key=lambda r: r.value, reverse=True)
+    else:
+        rows.sort(key=lambda r: (-r.count, fold(r.value)))
+    return Stats(text, by, _stats_row("", overall), tuple(rows))
+
+
+def _numeric_values(reader: Any, fieldname: str) -> list[int]:
+    """One segment's numeric column in its sortable form, one value per document."""
+    n = reader.doc_count_all()
+    column = reader.column_reader(fieldname, translate=False)
+    try:  # fast path: the column's fixed-size values are one array on disk
+        count = min(column._count, n)
+        values = list(column._dbfile.get_array(column._basepos, column._typecode, count))
+    except (AttributeError, TypeError):
+        return [column[i] for i in range(n)]
+    if count < n:
+        values += [column[i] for i in range(count, n)]
+    return values
+
+
+# ---------------------------------------------------------------- per-question fragments
+
+_QUESTION_FRAGMENT = 320
+
+
+def _pair_fragments(
+    qa: QA, words: QueryWords, lexicon: Lexicon
+) -> tuple[Fragment, Fragment | None]:
+    """The question (shortened when long) and a snippet of the answer, with the words of
+    the query highlighted (stemmed terms, prefixes, and quoted words as written)."""
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        found = {
+            (s, e)
+            for t, _p, s, e in analyze(text, lexicon=lexicon)
+            if t in words.terms or (words.prefixes and t.startswith(words.prefixes))
+        }
+        if words.exact:
+            found |= {
+                (s, e) for t, _p, s, e in analyze(text, stem=False, stops=False) if t in words.exact
+            }
+        return sorted(found)
+
+    question = _fragment(qa.question, spans(qa.question), width=_QUESTION_FRAGMENT)
+    if not qa.answer:
+        return question, None
+    return question, _fragment(qa.answer, spans(qa.answer))

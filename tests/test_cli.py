@@ -43,7 +43,7 @@ def test_every_command_has_help_with_an_example(runner: CliRunner, command: str 
 
 
 def test_commands_are_the_documented_ones() -> None:
-    assert all_commands() == ["index", "rebuild", "search", "show", "status"]
+    assert all_commands() == ["facets", "index", "rebuild", "search", "show", "stats", "status"]
 
 
 def test_version(runner: CliRunner) -> None:
