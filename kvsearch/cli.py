@@ -491,10 +491,11 @@ def _person_json(person: Any, role: bool) -> dict[str, str]:
     return out
 
 
-def hit_json(hit: Any) -> dict[str, Any]:
-    kv = hit.kamervraag
+def _kamervraag_json(kv: Any, score: float, **after_id: Any) -> dict[str, Any]:
+    """The metadata of a hit's Kamervraag, as every JSON hit shows it."""
     return {
         "id": kv.id,
+        **after_id,
         "title": kv.title,
         "asked": kv.asked.isoformat(),
         "answered": kv.answered.isoformat() if kv.answered else None,
@@ -502,8 +503,14 @@ def hit_json(hit: Any) -> dict[str, Any]:
         "submitters": [_person_json(p, False) for p in kv.submitters],
         "ministers": [_person_json(p, True) for p in kv.ministers],
         "subjects": list(kv.subjects),
-        "score": round(hit.score, 4),
+        "score": round(score, 4),
         "url": kv.question_url,
+    }
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    return {
+        **_kamervraag_json(hit.kamervraag, hit.score),
         "questions": [
             {
                 "nr": m.nr,
@@ -609,19 +616,8 @@ def _scored(result: Any) -> bool:
 
 
 def question_hit_json(hit: Any) -> dict[str, Any]:
-    kv = hit.kamervraag
     return {
-        "id": kv.id,
-        "nr": hit.nr,
-        "title": kv.title,
-        "asked": kv.asked.isoformat(),
-        "answered": kv.answered.isoformat() if kv.answered else None,
-        "days": kv.answer_days,
-        "submitters": [_person_json(p, False) for p in kv.submitters],
-        "ministers": [_person_json(p, True) for p in kv.ministers],
-        "subjects": list(kv.subjects),
-        "score": round(hit.score, 4),
-        "url": kv.question_url,
+        **_kamervraag_json(hit.kamervraag, hit.score, nr=hit.nr),
         "question": hit.question.text,
         "question_highlights": [list(span) for span in hit.question.highlights],
         "answer": hit.answer.text if hit.answer else None,

@@ -52,6 +52,7 @@ from kvsearch.errors import (
     QueryError,
 )
 from kvsearch.model import QA, Kamervraag
+from kvsearch.parse import MONTHS
 from kvsearch.schema import (
     FACET_FIELDS,
     FIELD_ALIASES,
@@ -65,21 +66,6 @@ from kvsearch.schema import (
     unpack,
 )
 from kvsearch.schema import version_record as current_version
-
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 _BM25_K1 = 1.2
 _BM25_B = 0.75
