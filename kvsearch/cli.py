@@ -81,6 +81,12 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
             if event.phase == "commit":
                 close()
                 click.echo(f"Writing the index ({event.done} Kamervragen)...", err=True)
+            elif event.phase == "update":
+                close()
+                click.echo(
+                    f"Writing the changes ({event.done} Kamervragen to add or replace)...",
+                    err=True,
+                )
             return
         if tty:
             if state["bar"] is None:
@@ -88,6 +94,7 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
                     length=event.total, label="Indexing", file=err, show_pos=True
                 )
                 state["bar"].__enter__()
+            state["bar"].length = max(state["bar"].length, event.total)
             state["bar"].update(1)
             return
         step = max(500, event.total // 10)
@@ -102,24 +109,47 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
     return report, close
 
 
-def _run_build(obj: _Context, source: Path, quiet: bool, wait: float) -> None:
-    from kvsearch.indexer import build_index
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _run_build(obj: _Context, source: Path | None, quiet: bool, wait: float, full: bool) -> None:
+    from kvsearch.indexer import build_index, update_index
 
     report, close = _progress_printer(not quiet)
     try:
-        result = build_index(source, obj.index, progress=report, wait=wait)
+        if full:
+            result = build_index(source, obj.index, progress=report, wait=wait)  # type: ignore[arg-type]
+        else:
+            result = update_index(source, obj.index, progress=report, wait=wait)
     finally:
         close()
-    click.echo(
-        f"Indexed {result.indexed} Kamervragen ({result.questions} questions) from "
-        f"{result.source} in {result.seconds:.1f} s; skipped {len(result.skipped)} "
-        f"file{'s' if len(result.skipped) != 1 else ''}."
-    )
-    click.echo(f"Index: {obj.index}")
+    if result.reason:
+        click.echo(f"Rebuilt the index from scratch: {result.reason}.")
+    if result.full:
+        click.echo(
+            f"Indexed {result.indexed} Kamervragen ({result.questions} questions) from "
+            f"{result.source} in {result.seconds:.1f} s; skipped "
+            f"{_plural(len(result.skipped), 'file')}."
+        )
+        click.echo(f"Index: {obj.index}")
+    else:
+        click.echo(
+            f"Updated the index from {result.source} in {result.seconds:.1f} s: "
+            f"{result.added} added, {result.updated} updated, {result.removed} removed, "
+            f"{result.unchanged} unchanged, {len(result.skipped)} skipped."
+        )
+        click.echo(
+            f"Index: {obj.index} ({result.indexed} Kamervragen, {result.questions} questions)"
+        )
     if result.skipped:
-        click.echo(f"Skipped {len(result.skipped)} file{'s' if len(result.skipped) != 1 else ''}:")
+        click.echo(f"Skipped {_plural(len(result.skipped), 'file')}:")
         for skipped in result.skipped:
             click.echo(f"  {skipped}")
+    if result.warnings:
+        click.echo(f"Warnings ({len(result.warnings)}):")
+        for warning in result.warnings:
+            click.echo(f"  {warning}")
 
 
 _WAIT = click.option(
@@ -147,23 +177,30 @@ _QUIET = click.option("--quiet", "-q", is_flag=True, help="No progress output.")
 def index_cmd(
     obj: _Context, source_dir: Path | None, sample: bool, quiet: bool, wait: float
 ) -> None:
-    """Index a folder of Kamervragen text files (searched recursively for *.txt).
+    """Index a folder of Kamervragen text files (searched recursively for *.txt), or bring
+    the index up to date with it.
 
-    The new index is built beside the old one and swapped in when complete: an
-    interrupted or failed build leaves the previous index serving. Files that cannot be
-    read are listed at the end and skipped.
+    On an existing index only the changes are indexed: new files are added, changed
+    files (by content hash) replaced, vanished files removed. Without SOURCE_DIR the
+    folder the index was made from is used. The new index is built beside the old one
+    and swapped in when complete: an interrupted or failed run leaves the previous index
+    serving. Files that cannot be read are listed at the end and skipped.
 
     \b
     Examples:
         kvsearch index ~/kamervragen
+        kvsearch index
         kvsearch --index /srv/kv-index index ~/kamervragen --quiet
         kvsearch index --sample
     """
+    from kvsearch import store
     from kvsearch.indexer import SAMPLE_DIR
 
-    if sample == (source_dir is not None):
+    if sample and source_dir is not None:
         raise click.UsageError("give either SOURCE_DIR or --sample")
-    _run_build(obj, SAMPLE_DIR if sample else source_dir, quiet, wait)  # type: ignore[arg-type]
+    if not sample and source_dir is None and not store.is_index(obj.index):
+        raise click.UsageError("give either SOURCE_DIR or --sample")
+    _run_build(obj, SAMPLE_DIR if sample else source_dir, quiet, wait, full=False)
 
 
 @cli.command("rebuild")
@@ -179,21 +216,19 @@ def index_cmd(
 def rebuild_cmd(obj: _Context, source_dir: Path | None, quiet: bool, wait: float) -> None:
     """Rebuild the index from scratch, from its stored source folder or SOURCE_DIR.
 
+    The new index is built beside the old one and swapped in atomically; searches keep
+    working meanwhile. Use it to repair a damaged index, or after upgrading kvsearch.
+
     \b
     Examples:
         kvsearch rebuild
         kvsearch rebuild ~/kamervragen
     """
-    from kvsearch import store
+    from kvsearch.indexer import stored_source
 
     if source_dir is None:
-        source_dir = Path(store.read_manifest(obj.index)["source"])
-        if not source_dir.is_dir():
-            raise click.ClickException(
-                f"the index's source folder {source_dir} is gone; "
-                "give the folder: kvsearch rebuild SOURCE_DIR"
-            )
-    _run_build(obj, source_dir, quiet, wait)
+        source_dir = stored_source(obj.index)
+    _run_build(obj, source_dir, quiet, wait, full=True)
 
 
 # ---------------------------------------------------------------- search
@@ -456,10 +491,11 @@ def _person_json(person: Any, role: bool) -> dict[str, str]:
     return out
 
 
-def hit_json(hit: Any) -> dict[str, Any]:
-    kv = hit.kamervraag
+def _kamervraag_json(kv: Any, score: float, **after_id: Any) -> dict[str, Any]:
+    """The metadata of a hit's Kamervraag, as every JSON hit shows it."""
     return {
         "id": kv.id,
+        **after_id,
         "title": kv.title,
         "asked": kv.asked.isoformat(),
         "answered": kv.answered.isoformat() if kv.answered else None,
@@ -467,8 +503,14 @@ def hit_json(hit: Any) -> dict[str, Any]:
         "submitters": [_person_json(p, False) for p in kv.submitters],
         "ministers": [_person_json(p, True) for p in kv.ministers],
         "subjects": list(kv.subjects),
-        "score": round(hit.score, 4),
+        "score": round(score, 4),
         "url": kv.question_url,
+    }
+
+
+def hit_json(hit: Any) -> dict[str, Any]:
+    return {
+        **_kamervraag_json(hit.kamervraag, hit.score),
         "questions": [
             {
                 "nr": m.nr,
@@ -574,19 +616,8 @@ def _scored(result: Any) -> bool:
 
 
 def question_hit_json(hit: Any) -> dict[str, Any]:
-    kv = hit.kamervraag
     return {
-        "id": kv.id,
-        "nr": hit.nr,
-        "title": kv.title,
-        "asked": kv.asked.isoformat(),
-        "answered": kv.answered.isoformat() if kv.answered else None,
-        "days": kv.answer_days,
-        "submitters": [_person_json(p, False) for p in kv.submitters],
-        "ministers": [_person_json(p, True) for p in kv.ministers],
-        "subjects": list(kv.subjects),
-        "score": round(hit.score, 4),
-        "url": kv.question_url,
+        **_kamervraag_json(hit.kamervraag, hit.score, nr=hit.nr),
         "question": hit.question.text,
         "question_highlights": [list(span) for span in hit.question.highlights],
         "answer": hit.answer.text if hit.answer else None,
@@ -963,43 +994,78 @@ def show_cmd(obj: _Context, kamervraag_id: str, nr: int | None, as_json: bool) -
 
 
 @cli.command("status")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Also scan the source folder: has it changed since the last update?",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 @click.pass_obj
 @_library_errors
-def status_cmd(obj: _Context, as_json: bool) -> None:
+def status_cmd(obj: _Context, check: bool, as_json: bool) -> None:
     """Show what the index holds and where it came from.
 
-    \b
-    Example:
-        kvsearch --index /srv/kv-index status
-    """
-    from kvsearch import store
-    from kvsearch.search import Searcher
+    With --check, a quick scan of the source folder (file sizes and times; a content
+    hash only for files whose times changed) tells whether `kvsearch index` has work to do.
 
-    with Searcher(obj.index) as searcher:
-        manifest = dict(searcher.manifest)
-        manifest["documents_in_index"] = searcher.doc_count()
-    manifest["size_bytes"] = store.dir_size(store.generation_dir(obj.index, manifest))
-    manifest["index"] = str(obj.index)
+    \b
+    Examples:
+        kvsearch status
+        kvsearch --index /srv/kv-index status --check
+    """
+    from kvsearch.indexer import index_status
+
+    status = index_status(obj.index, check=check)
     if as_json:
-        click.echo(json.dumps(manifest, ensure_ascii=False, indent=2))
+        data = status.to_dict()
+        data["documents_in_index"] = status.documents
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
+    analyzer = f"version {status.analyzer_version}, stemmer {status.stemmer}"
+    if not status.version_ok:
+        analyzer += " (made by another kvsearch: run `kvsearch rebuild`)"
     rows = [
         ("Index:", str(obj.index)),
-        ("Source:", str(manifest.get("source"))),
+        ("Source:", status.source),
+        ("Kamervragen:", f"{status.documents} ({status.questions} questions)"),
+        ("Asked:", f"{status.asked_from} to {status.asked_to}"),
         (
-            "Kamervragen:",
-            f"{manifest['documents_in_index']} ({manifest.get('questions')} questions)",
+            "Skipped:",
+            _plural(status.skipped, "file")
+            + (" (listed by `kvsearch index`)" if status.skipped else ""),
         ),
-        ("Built:", str(manifest.get("built"))),
-        (
-            "Analyzer:",
-            f"version {manifest.get('analyzer_version')}, stemmer {manifest.get('stemmer')}",
-        ),
-        ("Size:", f"{manifest['size_bytes'] / 1e6:.1f} MB"),
+        ("Built:", _local_time(status.built)),
+        ("Updated:", _local_time(status.updated)),
+        ("Analyzer:", analyzer),
+        ("Size:", f"{status.size_bytes / 1e6:.1f} MB"),
     ]
+    changes = status.changes
+    if changes is not None:
+        if changes.any:
+            text = (
+                f"{changes.new} new, {changes.changed} changed, {changes.removed} removed "
+                f"({changes.unchanged} unchanged); run `kvsearch index` to update"
+            )
+        else:
+            text = f"none, the index is up to date ({_plural(changes.unchanged, 'file')})"
+        if changes.unreadable:
+            text += f"; {changes.unreadable} unreadable"
+        rows.append(("Changes:", text))
     for label, value in rows:
         click.echo(f"{label:<12} {value}")
+
+
+def _local_time(stamp: str | None) -> str:
+    """An ISO time stamp as local time, to the second."""
+    import datetime as dt
+
+    if not stamp:
+        return "unknown"
+    try:
+        when = dt.datetime.fromisoformat(stamp)
+    except ValueError:
+        return stamp
+    return when.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def main() -> None:

@@ -37,6 +37,10 @@ class NotAnIndexError(KvsearchError):
     """A folder given as index is not a kvsearch index and is not empty."""
 
 
+class IndexWriteError(KvsearchError):
+    """The index folder cannot be written (no space left, read-only, permissions)."""
+
+
 class LockError(KvsearchError):
     """Another process is writing the index."""
 

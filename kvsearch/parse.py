@@ -3,7 +3,8 @@
 Public functions:
 
 - ``read_text(path)``: the file as text (UTF-8 with or without BOM, line ends as ``\\n``).
-- ``decode_text(data, path)``: the same for bytes already in memory.
+- ``decode_text(data, path)``: the same for bytes already in memory; ``decode_bytes(data,
+  path)`` also says which encoding was used.
 - ``parse_text(text, path)``, ``parse_bytes(data, path)``, ``parse_file(path)``: a Kamervraag.
 
 Every problem with the input ends in ``ParseError(path, line, reason)``; no other exception
@@ -34,6 +35,9 @@ Decisions (what the parser accepts and how it normalises):
   one paragraph per line, joined by ``\\n``. The footer is optional; a "Volledige titel"
   may go on over the next lines, like the title, and its lines are joined with a space.
 - A file that cannot be read (missing, permissions) also gives a ParseError, at line 1.
+- Encoding: UTF-8 (BOM optional); a file that is not UTF-8 but plausible Windows-1252 (no
+  UTF-8 sequences, no undefined bytes, no control characters) is read as Windows-1252.
+  UTF-16, binary data and damaged UTF-8 give a ParseError.
 """
 
 from __future__ import annotations
@@ -48,7 +52,7 @@ from pathlib import Path
 from kvsearch.errors import ParseError
 from kvsearch.model import QA, Kamervraag, Person
 
-__all__ = ["decode_text", "parse_bytes", "parse_file", "parse_text", "read_text"]
+__all__ = ["decode_bytes", "decode_text", "parse_bytes", "parse_file", "parse_text", "read_text"]
 
 MONTHS = (
     "januari",
@@ -123,7 +127,21 @@ class _Header:
 
 
 def decode_text(data: bytes, path: str = "<bytes>") -> str:
-    """Decode the bytes of a Kamervraag file: UTF-8 (BOM optional), line ends as ``\\n``."""
+    """Decode the bytes of a Kamervraag file: UTF-8 (BOM optional), line ends as ``\\n``.
+
+    Text that is not UTF-8 but plausible Windows-1252 is read as Windows-1252; use
+    ``decode_bytes`` to learn which encoding was used.
+    """
+    return decode_bytes(data, path)[0]
+
+
+def decode_bytes(data: bytes, path: str = "<bytes>") -> tuple[str, str]:
+    """Decode like ``decode_text``; return the text and the encoding: "utf-8" or "cp1252".
+
+    Windows-1252 is used only when the bytes are not UTF-8, hold no UTF-8 multi-byte
+    sequence (which would mean damaged UTF-8), no byte that Windows-1252 leaves undefined
+    and no control character: what old Windows editors write for Dutch text.
+    """
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise ParseError(path, 1, "UTF-16 text, expected UTF-8; save the file as UTF-8")
     if b"\x00" in data:
@@ -132,8 +150,11 @@ def decode_text(data: bytes, path: str = "<bytes>") -> str:
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
+        text = _cp1252(data)
+        if text is not None:
+            return text, "cp1252"
         line = data.count(b"\n", 0, exc.start) + 1
         bad = data[exc.start]
         raise ParseError(
@@ -141,6 +162,23 @@ def decode_text(data: bytes, path: str = "<bytes>") -> str:
             line,
             f"not UTF-8 text (invalid byte 0x{bad:02x} at line {line}); save the file as UTF-8",
         ) from None
+
+
+# A UTF-8 multi-byte sequence: its presence means damaged UTF-8, not Windows-1252.
+_UTF8_SEQ_RE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+_CONTROL_RE = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _cp1252(data: bytes) -> str | None:
+    """``data`` as Windows-1252 text when it plausibly is; else None."""
+    if _UTF8_SEQ_RE.search(data) or _CONTROL_RE.search(data):
+        return None
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:  # 0x81, 0x8d, 0x8f, 0x90, 0x9d are undefined
+        return None
 
 
 def read_text(path: str | os.PathLike[str]) -> str:

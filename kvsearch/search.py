@@ -52,6 +52,7 @@ from kvsearch.errors import (
     QueryError,
 )
 from kvsearch.model import QA, Kamervraag
+from kvsearch.parse import MONTHS
 from kvsearch.schema import (
     FACET_FIELDS,
     FIELD_ALIASES,
@@ -65,21 +66,6 @@ from kvsearch.schema import (
     unpack,
 )
 from kvsearch.schema import version_record as current_version
-
-MONTHS = [
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-]
 
 _BM25_K1 = 1.2
 _BM25_B = 0.75
@@ -650,6 +636,7 @@ class Searcher:
             _check_version(self.index_dir, manifest)
             gen = store.generation_dir(self.index_dir, manifest)
             try:
+                store.check_generation(self.index_dir, manifest)
                 lexicon = Lexicon.load(gen / LEXICON_FILE)
                 register(lexicon)
                 ix = whoosh_index.open_dir(str(gen))
@@ -662,6 +649,8 @@ class Searcher:
             self.manifest, self._ix, self._searcher = manifest, ix, searcher
             self.lexicon = lexicon
             return
+        if isinstance(last_error, IndexCorruptError):
+            raise last_error
         raise IndexCorruptError(
             f"the index in {self.index_dir} is damaged ({type(last_error).__name__}: "
             f"{last_error}); run `kvsearch rebuild` to build it again"

@@ -2,14 +2,20 @@
 
 An index folder holds::
 
-    kvsearch-index.json   the manifest: which generation is live, and its metadata
-    gen-<stamp>/          one complete Whoosh index per generation
+    kvsearch-index.json   the manifest: which generation is live, its metadata, and the
+                          size of every file of that generation (to detect damage)
+    gen-<stamp>/          one complete Whoosh index per generation, plus
+      kvsearch-files.json   the source files it was built from (path, size, times, hash,
+                            Kamervraag number): what an incremental update compares against
     tmp-<stamp>/          a build in progress (removed when found stale)
     .lock                 the writers' lock (flock; released by the kernel if a writer dies)
 
 A build writes a new generation beside the live one and switches the manifest with an
 atomic rename, so readers always see a complete index, old or new, and a build that is
-interrupted at any point leaves the previous index serving. No Whoosh here.
+interrupted at any point leaves the previous index serving. An update starts its new
+generation as hard links to the live one's files: Whoosh never rewrites a file, it only
+adds new ones (segments, a new table of contents), so the live generation stays as it was.
+No Whoosh here.
 """
 
 from __future__ import annotations
@@ -20,20 +26,35 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from kvsearch.errors import IndexCorruptError, IndexNotFoundError, LockError, NotAnIndexError
+from kvsearch.errors import (
+    IndexCorruptError,
+    IndexNotFoundError,
+    IndexWriteError,
+    LockError,
+    NotAnIndexError,
+)
 
 MANIFEST = "kvsearch-index.json"
+RECORDS = "kvsearch-files.json"
 LOCK = ".lock"
 FORMAT = 1
 #: Files a fresh, empty index folder may already hold (the repo's index/ has a .gitignore).
 _HARMLESS = {".gitignore", ".gitkeep", LOCK, ".DS_Store"}
+#: What kvsearch itself creates in an index folder.
+_OURS_RE = re.compile(
+    r"(?:gen|tmp)-\d{8}T\d{6}-[0-9a-f]{8}|" + re.escape(f".{MANIFEST}.") + r"\d+\.tmp"
+)
+#: Whoosh's write lock file: never shared between generations.
+_WHOOSH_LOCK_SUFFIX = "_WRITELOCK"
 
 
 def manifest_path(index_dir: Path) -> Path:
@@ -46,23 +67,37 @@ def read_manifest(index_dir: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        if index_dir.is_dir() and any(index_dir.glob("gen-*")):
+        ours, foreign = _contents(index_dir)
+        if any(name.startswith("gen-") for name in ours):
             raise IndexCorruptError(
                 f"the index in {index_dir} has lost its manifest ({MANIFEST}); "
                 "run `kvsearch rebuild SOURCE_DIR` to build it again"
+            ) from None
+        if foreign:
+            raise NotAnIndexError(
+                f"{index_dir} is not a kvsearch index (it holds {_names(foreign)}); point "
+                "--index or KVSEARCH_INDEX at your index folder, or build a new index in an "
+                "empty folder: `kvsearch --index NEW_DIR index SOURCE_DIR`"
             ) from None
         raise IndexNotFoundError(
             f"no index in {index_dir}; build one with `kvsearch index SOURCE_DIR` "
             "(or `kvsearch index --sample` for the bundled sample), "
             "or point --index / KVSEARCH_INDEX at an existing index"
         ) from None
+    except NotADirectoryError:
+        raise NotAnIndexError(
+            f"--index {index_dir} is a file, not a kvsearch index folder; point --index or "
+            "KVSEARCH_INDEX at your index folder"
+        ) from None
     except (OSError, ValueError) as exc:
         raise IndexCorruptError(
-            f"cannot read the index manifest {path} ({exc}); run `kvsearch rebuild`"
+            f"cannot read the index manifest {path} ({exc}); "
+            "run `kvsearch rebuild SOURCE_DIR` to build the index again"
         ) from None
     if not isinstance(data, dict) or data.get("format") != FORMAT or "generation" not in data:
         raise IndexCorruptError(
-            f"{path} is not a kvsearch {FORMAT} manifest; run `kvsearch rebuild`"
+            f"{path} is not a kvsearch {FORMAT} manifest; "
+            "run `kvsearch rebuild SOURCE_DIR` to build the index again"
         )
     return data
 
@@ -75,17 +110,36 @@ def is_index(index_dir: Path) -> bool:
     return manifest_path(index_dir).is_file()
 
 
+def _contents(index_dir: Path) -> tuple[list[str], list[str]]:
+    """The names in ``index_dir``: (made by kvsearch, anything else); harmless ones left out."""
+    try:
+        names = [p.name for p in index_dir.iterdir()]
+    except OSError:
+        return [], []
+    ours = [n for n in names if n == MANIFEST or _OURS_RE.fullmatch(n)]
+    foreign = [n for n in names if n not in _HARMLESS and n not in ours]
+    return sorted(ours), sorted(foreign)
+
+
+def _names(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
 def check_target(index_dir: Path) -> None:
-    """Refuse to write into a folder that is neither empty nor a kvsearch index."""
+    """Refuse to write into a folder that is neither empty nor a kvsearch index.
+
+    A folder holding only what kvsearch makes (a damaged index that lost its manifest,
+    say) is fine: ``kvsearch rebuild`` repairs it.
+    """
     if index_dir.exists() and not index_dir.is_dir():
         raise NotAnIndexError(f"--index {index_dir} is a file, not a folder; choose a folder")
     if not index_dir.is_dir() or is_index(index_dir):
         return
-    foreign = [p.name for p in index_dir.iterdir() if p.name not in _HARMLESS]
+    _ours, foreign = _contents(index_dir)
     if foreign:
         raise NotAnIndexError(
             f"{index_dir} is not a kvsearch index and is not empty "
-            f"(it holds {', '.join(sorted(foreign)[:3])}{', ...' if len(foreign) > 3 else ''}); "
+            f"(it holds {_names(foreign)}); "
             "kvsearch will not write into it: choose an empty or new folder with --index"
         )
 
@@ -97,9 +151,12 @@ def writer_lock(index_dir: Path, wait: float = 30.0) -> Iterator[None]:
     The lock is an ``flock`` on ``.lock``: the kernel releases it when its holder exits
     or is killed, so a crashed writer never leaves a stale lock behind.
     """
-    index_dir.mkdir(parents=True, exist_ok=True)
     path = index_dir / LOCK
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise IndexWriteError(write_error_message(index_dir, exc)) from None
     try:
         deadline = time.monotonic() + wait
         while True:
@@ -144,16 +201,29 @@ def new_tmp_dir(index_dir: Path) -> Path:
 
 
 def publish(index_dir: Path, tmp_dir: Path, manifest: dict[str, Any]) -> dict[str, Any]:
-    """Turn a finished build into the live generation, atomically; return the manifest."""
+    """Turn a finished build into the live generation, atomically; return the manifest.
+
+    The files of the new generation are flushed to disk first, and their sizes recorded
+    in the manifest, so that a damaged generation is recognised (:func:`check_generation`).
+    """
+    files = generation_files(tmp_dir)
+    fsync_tree(tmp_dir)
     gen = "gen-" + tmp_dir.name.removeprefix("tmp-")
     os.rename(tmp_dir, index_dir / gen)
-    data = {"format": FORMAT, **manifest, "generation": gen}
+    pause_point("renamed")
+    data = {"format": FORMAT, **manifest, "generation": gen, "files": files}
     tmp_manifest = index_dir / f".{MANIFEST}.{os.getpid()}.tmp"
-    with open(tmp_manifest, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, indent=2)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp_manifest, manifest_path(index_dir))
+    try:
+        with open(tmp_manifest, "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp_manifest, manifest_path(index_dir))
+    except BaseException:
+        shutil.rmtree(index_dir / gen, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            tmp_manifest.unlink()
+        raise
     _fsync_dir(index_dir)
     return data
 
@@ -175,10 +245,14 @@ def remove_stale(index_dir: Path, keep: str | None) -> None:
     """
     for path in index_dir.iterdir():
         name = path.name
-        stale_gen = name.startswith("gen-") and name != keep
-        if (stale_gen or name.startswith("tmp-")) and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif name.startswith(f".{MANIFEST}.") and name.endswith(".tmp"):
+        if not _OURS_RE.fullmatch(name):
+            continue
+        if name.startswith("gen-") and keep is None:
+            continue  # the live generation is unknown: keep them all until one is published
+        if name.startswith(("gen-", "tmp-")):
+            if name != keep and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+        else:
             with contextlib.suppress(OSError):
                 path.unlink()
 
@@ -190,3 +264,161 @@ def dir_size(path: Path) -> int:
             with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(root, name))
     return total
+
+
+# ---------------------------------------------------------------- generations
+
+
+def generation_files(gen_dir: Path) -> dict[str, int]:
+    """The files of a generation and their sizes (Whoosh's write lock left out)."""
+    out = {}
+    for entry in sorted(os.scandir(gen_dir), key=lambda e: e.name):
+        if entry.is_file(follow_symlinks=False) and not entry.name.endswith(_WHOOSH_LOCK_SUFFIX):
+            out[entry.name] = entry.stat().st_size
+    return out
+
+
+def check_generation(index_dir: Path, manifest: dict[str, Any]) -> None:
+    """Raise :class:`IndexCorruptError` when a file of the live generation is missing or has
+    another size than when it was written. Cheap: one ``stat`` per file."""
+    gen = generation_dir(index_dir, manifest)
+    expected = manifest.get("files")
+    problem = ""
+    if not gen.is_dir():
+        problem = f"its folder {gen.name} is missing"
+    elif isinstance(expected, dict):
+        for name, size in expected.items():
+            try:
+                actual = os.stat(gen / name).st_size
+            except OSError:
+                problem = f"the file {gen.name}/{name} is missing"
+                break
+            if actual != size:
+                problem = f"the file {gen.name}/{name} has {actual} bytes instead of {size}"
+                break
+    if problem:
+        raise IndexCorruptError(
+            f"the index in {index_dir} is damaged ({problem}); "
+            "run `kvsearch rebuild` to build it again"
+        )
+
+
+def link_generation(src: Path, dst: Path) -> None:
+    """Give ``dst`` the files of generation ``src``: hard links, or copies where the file
+    system has none. Whoosh never writes into an existing file, so both stay independent."""
+    for entry in os.scandir(src):
+        if not entry.is_file(follow_symlinks=False) or entry.name.endswith(_WHOOSH_LOCK_SUFFIX):
+            continue
+        if entry.name == RECORDS:
+            continue  # written anew
+        target = dst / entry.name
+        try:
+            os.link(entry.path, target)
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                raise
+            shutil.copy2(entry.path, target)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file below ``path``, and the folders, to disk."""
+    for root, _dirs, files in os.walk(path):
+        for name in files:
+            fd = os.open(os.path.join(root, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_dir(Path(root))
+
+
+# ---------------------------------------------------------------- file records
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """What a generation knows about one source file.
+
+    ``status`` is "indexed" (its Kamervraag is in the index), "duplicate" (another file
+    with the same number is newer) or "failed" (it did not parse: ``line``, ``reason``).
+    ``racy``: the file was modified moments before it was read, so its times cannot
+    vouch for its content: the next update hashes it again.
+    """
+
+    path: str  # relative to the source folder, with "/"
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    digest: str
+    kv_id: str
+    status: str
+    questions: int = 0
+    asked: int = 0  # YYYYMMDD
+    line: int = 0
+    reason: str = ""
+    encoding: str = "utf-8"
+    racy: bool = False
+
+    @property
+    def signature(self) -> tuple[int, int, int, int]:
+        return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
+
+
+_RECORD_FIELDS = [f.name for f in fields(FileRecord)]
+
+
+def write_records(gen_dir: Path, records: list[FileRecord]) -> None:
+    data = {"format": FORMAT, "fields": _RECORD_FIELDS, "files": [astuple(r) for r in records]}
+    with open(gen_dir / RECORDS, "w", encoding="utf-8") as f:
+        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_records(gen_dir: Path) -> dict[str, FileRecord] | None:
+    """The file records of a generation by path; None when it has none or they are damaged."""
+    try:
+        with open(gen_dir / RECORDS, encoding="utf-8") as f:
+            data = json.load(f)
+        if data.get("format") != FORMAT or data.get("fields") != _RECORD_FIELDS:
+            return None
+        records = [FileRecord(*row) for row in data["files"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+    return {r.path: r for r in records}
+
+
+# ---------------------------------------------------------------- errors and test hooks
+
+
+def write_error_message(index_dir: Path, exc: OSError) -> str:
+    """What to tell the user when writing the index folder fails."""
+    reason = exc.strerror or str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            f"no space left to write the index in {index_dir} ({reason}); the previous index "
+            "was left as it was. Free some space and run the command again"
+        )
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (
+            f"cannot write to the index folder {index_dir} ({reason}); the previous index was "
+            "left as it was. Make the folder writable, or choose another with --index"
+        )
+    where = f": {exc.filename}" if exc.filename else ""
+    return (
+        f"cannot write the index in {index_dir} ({reason}{where}); the previous index was "
+        "left as it was. Run the command again when the problem is fixed"
+    )
+
+
+def pause_point(phase: str) -> None:
+    """Test hook for the crash tests: when ``KVSEARCH_TEST_PAUSE_AT`` names this phase,
+    create the file named by ``KVSEARCH_TEST_PAUSE_FLAG`` and sleep, so that a test can
+    kill the process exactly here."""
+    if os.environ.get("KVSEARCH_TEST_PAUSE_AT") != phase:
+        return
+    flag = os.environ.get("KVSEARCH_TEST_PAUSE_FLAG")
+    if flag:
+        tmp = Path(f"{flag}.{os.getpid()}.tmp")
+        tmp.write_text(f"{os.getpid()}\n", encoding="utf-8")
+        os.replace(tmp, flag)  # the flag appears complete
+    time.sleep(float(os.environ.get("KVSEARCH_TEST_PAUSE_SECONDS", "60")))
