@@ -460,3 +460,35 @@ def test_filter_without_words_exits_1(index: Path, command: str) -> None:
 def test_no_index_exits_1(tmp_path: Path, command: str) -> None:
     out = run(tmp_path / "none", command, code=1)
     assert out.startswith(f"Error: no index in {tmp_path / 'none'}; build one with")
+
+
+def test_facets_follow_an_incremental_update(tmp_path: Path) -> None:
+    import shutil
+
+    source = tmp_path / "src"
+    shutil.copytree(FIXTURE, source)
+    index = tmp_path / "ix"
+    run(index, "index", "-q", str(source))
+    path = source / "2022Z00002.txt"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "(minister volksgezondheid, welzijn en sport) (CDA)",
+            "(minister volksgezondheid, welzijn en sport) (BBB)",
+        ),
+        encoding="utf-8",
+    )
+    (source / "2024Z00010.txt").unlink()
+    run(index, "index", "-q", str(source))
+    assert run(index, "facets", "--facets", "party") == (
+        "9 Kamervragen\n"
+        "\n"
+        "Minister's party\n"
+        "  VVD  6\n"
+        "  CDA  2\n"
+        "  BBB  1\n"
+        "  CU   1\n"
+        "  D66  1\n"
+        "  NSC  1\n"
+    )
+    data = json.loads(run(index, "search", "--party", "bbb", "--json"))
+    assert [h["id"] for h in data["hits"]] == ["2022Z00002"]
