@@ -44,6 +44,7 @@ import json
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -175,6 +176,8 @@ class Lexicon:
         self.key = digest.hexdigest()[:16]
         self._cache: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
         self._splits: dict[str, tuple[str, ...]] = {}
+        self._rights: dict[str, tuple[str, ...]] = {}
+        self._tokens: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
 
     # ------------------------------------------------------------ building and storing
 
@@ -206,6 +209,8 @@ class Lexicon:
         lexicon.key = data["key"]
         lexicon._cache = {}
         lexicon._splits = {}
+        lexicon._rights = {}
+        lexicon._tokens = {}
         return lexicon
 
     # ------------------------------------------------------------ terms
@@ -237,6 +242,37 @@ class Lexicon:
         self._cache[key] = result
         return result
 
+    def token_terms(
+        self, token: str, stemmed: bool, stops: bool, index_mode: bool
+    ) -> tuple[str, ...]:
+        """The terms of one token (a word, possibly joined by hyphens or apostrophes), all
+        at one position; () when it yields none (a stopword)."""
+        key = (token, stemmed, stops, index_mode)
+        found = self._tokens.get(key)
+        if found is not None:
+            return found
+        if not _JOINER_RE.search(token):
+            result = self.terms(token, stemmed, stops, True)
+        else:
+            parts = [p for p in _JOINER_RE.split(token) if p]
+            if any(c in token for c in _APOSTROPHES):
+                # "auto's", "Rutte's", "cao’s": drop short clitics after an apostrophe.
+                parts = [parts[0]] + [p for p in parts[1:] if len(p) > 2]
+            if len(parts) == 1:
+                result = self.terms(parts[0], stemmed, stops, True)
+            else:
+                out = [self.terms("".join(parts), stemmed, False, False)[0]]
+                if index_mode:
+                    for part in parts:
+                        for term in self.terms(part, stemmed, stops, True):
+                            if term not in out:
+                                out.append(term)
+                result = tuple(out)
+        if len(self._tokens) >= _CACHE_LIMIT:
+            self._tokens.clear()
+        self._tokens[key] = result
+        return result
+
     def split(self, word: str) -> tuple[str, ...]:
         """The parts of a compound (each a corpus word), or () when it is not one."""
         found = self._splits.get(word)
@@ -259,28 +295,37 @@ class Lexicon:
         best: tuple[str, ...] | None = None
         # Split only when the parts are common enough next to the whole word.
         best_score = SPLIT_RATIO * self.words.get(word, 0)
-        for i in range(MIN_LEFT, n - MIN_RIGHT + 1):
+        # Only the first part may be as short as MIN_LEFT ("wet-s-voorstel"); inner parts
+        # need MIN_RIGHT letters, so no "ing" in "besluit-vorm-ing-s-proces".
+        for i in range(MIN_LEFT if top else MIN_RIGHT, n - MIN_RIGHT + 1):
             right = word[i:]
             if self._is_part(right):
                 rights: tuple[str, ...] = (right,)
             else:
-                rights = self._split(right, top=False) or ()
+                rights = self._split_right(right)
                 if not rights:
                     continue
-            for left in self._lefts(word[:i]):
+            for left in self._lefts(word[:i], MIN_LEFT if top else MIN_RIGHT):
                 parts = (left, *rights)
                 score = math.exp(sum(math.log(self.words[p]) for p in parts) / len(parts))
                 if score > best_score:
                     best, best_score = parts, score
         return best
 
-    def _lefts(self, left: str) -> Iterator[str]:
+    def _split_right(self, right: str) -> tuple[str, ...]:
+        found = self._rights.get(right)
+        if found is None:
+            found = self._split(right, top=False) or ()
+            self._rights[right] = found
+        return found
+
+    def _lefts(self, left: str, shortest: int) -> Iterator[str]:
         """The word a compound's left part stands for, with or without a linking element."""
         if self._is_part(left):
             yield left
         for link in LINKS:
             base = left[: -len(link)]
-            if left.endswith(link) and len(base) >= MIN_LEFT and self._is_part(base):
+            if left.endswith(link) and len(base) >= shortest and self._is_part(base):
                 yield base
 
 
@@ -317,48 +362,64 @@ def analyze(
     ``mode`` is ``"index"`` or ``"query"`` (see the module docstring for the difference).
     Terms at one position: a compound's parts, a hyphenated word's parts.
     """
-    terms_of = lexicon.terms
+    token_terms = lexicon.token_terms
     index_mode = mode == "index"
     pos = -1
     base = 0
     line_start = 0
     for line in text.split("\n"):
         for match in _TOKEN_RE.finditer(line):
-            word = match.group()
-            start = line_start + match.start()
-            end = line_start + match.end()
-            if not _JOINER_RE.search(word):
-                terms = terms_of(word, stem, stops, True)
-                if terms:
-                    pos += 1
-                    for term in terms:
-                        yield term, base + pos, start, end
-                continue
-            parts = [p for p in _JOINER_RE.split(word) if p]
-            if any(c in word for c in _APOSTROPHES):
-                # "auto's", "Rutte's", "cao’s": drop short clitics after an apostrophe.
-                parts = [parts[0]] + [p for p in parts[1:] if len(p) > 2]
-                if len(parts) == 1:
-                    terms = terms_of(parts[0], stem, stops, True)
-                    if terms:
-                        pos += 1
-                        for term in terms:
-                            yield term, base + pos, start, end
-                    continue
-            joined = terms_of("".join(parts), stem, False, False)[0]
-            pos += 1
-            yield joined, base + pos, start, end
-            if index_mode:
-                seen = {joined}
-                for part in parts:
-                    for term in terms_of(part, stem, stops, True):
-                        if term not in seen:
-                            seen.add(term)
-                            yield term, base + pos, start, end
+            terms = token_terms(match.group(), stem, stops, index_mode)
+            if terms:
+                pos += 1
+                start = line_start + match.start()
+                end = line_start + match.end()
+                for term in terms:
+                    yield term, base + pos, start, end
         line_start += len(line) + 1
         if pos >= 0:
             base += pos + 1 + VALUE_GAP
             pos = -1
+
+
+def term_frequencies(
+    text: str, *, stem: bool = True, stops: bool = True, lexicon: Lexicon = EMPTY_LEXICON
+) -> dict[str, int]:
+    """How often each term occurs in ``text`` at index time: exactly the counts of
+    :func:`analyze`'s terms, computed in bulk (tokens counted by the C regex engine and
+    :class:`collections.Counter`, terms looked up once per distinct word)."""
+    token_terms = lexicon.token_terms
+    counts: dict[str, int] = {}
+    for word, n in Counter(_TOKEN_RE.findall(text)).items():
+        for term in token_terms(word, stem, stops, True):
+            counts[term] = counts.get(term, 0) + n
+    return counts
+
+
+def term_positions(
+    text: str, *, stem: bool = True, stops: bool = True, lexicon: Lexicon = EMPTY_LEXICON
+) -> dict[str, list[int]]:
+    """The positions of each term of ``text`` at index time: exactly :func:`analyze`'s,
+    without building a tuple per term."""
+    token_terms = lexicon.token_terms
+    positions: dict[str, list[int]] = {}
+    pos = -1
+    base = 0
+    for line in text.split("\n"):
+        for word in _TOKEN_RE.findall(line):
+            terms = token_terms(word, stem, stops, True)
+            if terms:
+                pos += 1
+                for term in terms:
+                    found = positions.get(term)
+                    if found is None:
+                        positions[term] = [base + pos]
+                    else:
+                        found.append(base + pos)
+        if pos >= 0:
+            base += pos + 1 + VALUE_GAP
+            pos = -1
+    return positions
 
 
 def query_terms(text: str, lexicon: Lexicon = EMPTY_LEXICON) -> list[str]:

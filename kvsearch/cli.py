@@ -408,6 +408,8 @@ def _print_result(result: Any, questions: int) -> None:
     what = f" for: {result.query.strip()}" if result.query.strip() else ""
     if not result.total:
         click.echo(f"No Kamervragen found{what}")
+        if result.suggestion:
+            click.echo(f"Bedoelde u: {result.suggestion}")
         return
     first = (result.page - 1) * result.limit + 1
     last = first + len(result.hits) - 1
@@ -431,6 +433,9 @@ def _print_result(result: Any, questions: int) -> None:
             click.echo(f"   to {_people(kv.ministers)}")
         for match in hit.questions[:questions]:
             click.echo(f"   Vraag {match.nr}: {_highlight(match.snippet)}")
+    if result.suggestion:
+        click.echo("")
+        click.echo(f"Bedoelde u: {result.suggestion}")
     if result.pages > result.page:
         click.echo("")
         click.echo(f"Page {result.page} of {result.pages}; next: --page {result.page + 1}")

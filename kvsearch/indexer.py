@@ -58,6 +58,13 @@ from kvsearch.parse import decode_bytes, parse_text
 from kvsearch.schema import LEXICON_FILE, date_number, document, make_schema, version_record
 from kvsearch.store import FileRecord
 
+#: Memory for Whoosh's posting pool, in MB: below what the index needs, Whoosh sorts runs
+#: on disk and merges them, which costs more than the memory.
+LIMITMB = 1024
+#: Processes that analyse and write documents in a full build (Whoosh's multi-process
+#: writer); an update always writes with one.
+PROCS = 1
+
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 
@@ -713,13 +720,13 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     try:
         for doc in plan.documents():
             if writer is None:
-                ix, writer = _open_writer(tmp, ix)
+                ix, writer = _open_writer(tmp, ix, update)
             writer.add_document(**doc)
             count += 1
             if count == 1:
                 store.pause_point("writing")
         if plan.deletes and writer is None:
-            ix, writer = _open_writer(tmp, ix)
+            ix, writer = _open_writer(tmp, ix, update)
         # Deleting after adding is safe: a writer deletes only from the segments that
         # were there when it opened, never from the one it is writing.
         for kv_id in sorted(plan.deletes):
@@ -737,12 +744,15 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     return count
 
 
-def _open_writer(tmp: Path, ix: Any) -> tuple[Any, Any]:
+def _open_writer(tmp: Path, ix: Any, update: bool) -> tuple[Any, Any]:
     if ix is None:
         ix = whoosh_index.open_dir(str(tmp))
-    # One process, one segment: Whoosh-Reloaded's multi-process writer can silently drop
-    # documents, and its BufferedWriter scrambles sortable columns.
-    return ix, ix.writer(limitmb=256, procs=1)
+    # Whoosh-Reloaded's multi-process writer can silently drop documents unless every
+    # process writes its own segment (multisegment=True); the count is verified after the
+    # commit in any case. Its BufferedWriter scrambles sortable columns: not used.
+    if PROCS > 1 and not update:
+        return ix, ix.writer(limitmb=LIMITMB, procs=PROCS, multisegment=True)
+    return ix, ix.writer(limitmb=LIMITMB)
 
 
 def _doc_count(gen_dir: Path) -> int:

@@ -12,19 +12,31 @@ relevance query set (``bench/relevance.py``, ``docs/relevance.md``):
   the name fields themselves, where "de" and "van" matched every "de Jonge", cost 0.03
   MRR@10), so ``yesilgoz stikstof`` finds her answers on nitrogen.
 
-Quoted phrases search ``exact``: every word as written (folded, not stemmed, stopwords
-kept), so ``"kinderen"`` does not match *kind*.
+Quoted phrases search ``exact``: every word as written (folded, not stemmed; stopwords
+skipped as in the text fields), so ``"kinderen"`` does not match *kind*. The stemmed fields
+keep no positions: a phrase in a field (``titel:"groene waterstof"``) is the exact phrase
+anywhere AND its words in that field.
 """
 
 from __future__ import annotations
 
 import json
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
-from whoosh import fields
+from whoosh import fields, formats
+from whoosh.system import pack_uint
 
-from kvsearch.analysis import ANALYZER_VERSION, EMPTY_LEXICON, STEMMER, DutchAnalyzer
+from kvsearch.analysis import (
+    ANALYZER_VERSION,
+    EMPTY_LEXICON,
+    STEMMER,
+    DutchAnalyzer,
+    lexicon_for,
+    term_frequencies,
+    term_positions,
+)
 from kvsearch.model import Kamervraag
 
 #: The corpus lexicon (compounds, names) in each generation folder.
@@ -66,28 +78,56 @@ SEARCH_FIELDS: dict[str, float] = {
 TEXT_FIELDS = ("titel", "vragen", "antwoorden", "onderwerp")
 
 
+class DutchText(fields.TEXT):
+    """A TEXT field whose indexing computes terms, frequencies and positions in bulk
+    (:func:`term_frequencies`, :func:`term_positions`) instead of one Whoosh Token per
+    word. Queries go through the same analyzer as a plain TEXT field; the postings are
+    identical to TEXT's (``tests/test_schema.py`` proves it)."""
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        analyzer = self.analyzer
+        if not isinstance(analyzer, DutchAnalyzer) or not isinstance(value, str):
+            yield from super().index(value, **kwargs)
+            return
+        options = {
+            "stem": analyzer.stem,
+            "stops": analyzer.stops,
+            "lexicon": lexicon_for(analyzer.lexicon),
+        }
+        boost = self.format.field_boost
+        if isinstance(self.format, formats.Positions):
+            encode = self.format.encode
+            for term, positions in term_positions(value, **options).items():
+                n = len(positions)
+                yield term.encode("utf-8"), n, n * boost, encode(positions)
+        else:
+            for term, n in term_frequencies(value, **options).items():
+                yield term.encode("utf-8"), n, n * boost, pack_uint(n)
+
+
 def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
     """The schema of an index whose corpus lexicon has the key ``lexicon``."""
     text = DutchAnalyzer(stem=True, lexicon=lexicon)
     names = DutchAnalyzer(stem=False)
 
     def stemmed() -> fields.TEXT:
-        # A compound in a query stands for itself OR its parts.
-        return fields.TEXT(analyzer=text, multitoken_query="or")
+        # No positions: phrases are matched on ``exact``. A compound in a query stands for
+        # itself OR its parts.
+        return DutchText(analyzer=text, phrase=False, multitoken_query="or")
 
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=fields.TEXT(analyzer=names),
+        nummer=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
         titel=stemmed(),
         vragen=stemmed(),
         antwoorden=stemmed(),
         onderwerp=stemmed(),
         ministerie=stemmed(),
-        exact=fields.TEXT(analyzer=names),
-        personen=fields.TEXT(analyzer=DutchAnalyzer(stem=False, stops=True)),
-        minister=fields.TEXT(analyzer=names),
-        indiener=fields.TEXT(analyzer=names),
-        partij=fields.TEXT(analyzer=names),
+        exact=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        personen=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        minister=DutchText(analyzer=names),
+        indiener=DutchText(analyzer=names),
+        partij=DutchText(analyzer=names),
         asked=fields.NUMERIC(int, bits=32, sortable=True),
         answered=fields.NUMERIC(int, bits=32, sortable=True),
         doc=fields.STORED(),

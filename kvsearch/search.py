@@ -16,6 +16,7 @@ is read as plain words; what cannot be searched at all raises :class:`QueryError
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import math
 import os
@@ -76,9 +77,7 @@ _NAME_ANALYZER = DutchAnalyzer(stem=False)
 _BM25_K1 = 1.2
 _BM25_B = 0.75
 _TITLE_WORD_WEIGHT = 0.5
-# Per-question score x (share of the query's IDF the pair matches) ** this; 0 = off.
-_COVERAGE_POWER = 0.0
-_SUGGEST_BELOW = 5  # suggest a correction when a query finds fewer Kamervragen than this
+_PASSAGE_WEIGHT = 1.0  # measured on the tuning queries: MRR@10 0.961 -> 0.969
 _SUGGEST_MIN_DF = 2
 # Plain words of a query: not a field name, not inside a field's value.
 _SUGGEST_WORD_RE = re.compile(r"(?<![\w:*?-])\w+(?![\w:*?-])")
@@ -207,9 +206,21 @@ class _ExactPhrasePlugin(qparser.Plugin):
         return [(self.do_exact, 105)]
 
     def do_exact(self, parser: Any, group: Any) -> Any:
-        for node in group:
-            if isinstance(node, qparser.PhrasePlugin.PhraseNode) and node.fieldname is None:
-                node.set_fieldname("exact")
+        for i, node in enumerate(group):
+            if isinstance(node, qparser.PhrasePlugin.PhraseNode):
+                if node.fieldname is None:
+                    node.set_fieldname("exact")
+                elif node.fieldname in TEXT_FIELDS:
+                    # titel:"groene waterstof": the exact phrase, and its words in the title.
+                    exact = copy.copy(node)
+                    exact.set_fieldname("exact", override=True)
+                    words = []
+                    for word in node.text.split():
+                        word_node = qparser.syntax.WordNode(word)
+                        word_node.set_fieldname(node.fieldname)
+                        word_node.startchar, word_node.endchar = node.startchar, node.endchar
+                        words.append(word_node)
+                    group[i] = qparser.syntax.AndGroup([exact, *words])
             elif isinstance(node, qparser.syntax.GroupNode):
                 self.do_exact(parser, node)
         return group
@@ -226,6 +237,10 @@ def _alias_map() -> dict[str, list[str]]:
 _OPERATOR_RE = re.compile(r"(?:^|\s|\()(?:AND|OR|NOT|ANDNOT|ANDMAYBE)(?=\s|\)|$)|(?<![^\s(])[+]")
 _SYNTAX_RE = re.compile(r"[\"():*?+\[\]{}^~]|(?<![^\s(])-|\b(?:AND|OR|NOT)\b")
 _FIELD_RE = re.compile(r"(\w+):")
+# Only words: no quotes, fields, wildcards, groups, boosts or +/- prefixes.
+_PLAIN_RE = re.compile(r"(?:[^\W_]|[\s'’.,&/‐‑–-])*")
+_SIGN_RE = re.compile(r"(?<!\S)[-+]")
+_JOIN_MIN_FREQ = 2
 _DANGLING_RE = re.compile(
     r"^(?:\s*(?:AND|OR|ANDNOT|ANDMAYBE)\b)+|(?:\b(?:AND|OR|NOT|ANDNOT|ANDMAYBE)\s*)+$"
     r"|(?<=\()\s*(?:AND|OR)\b|\b(?:AND|OR|NOT)\s*(?=\))"
@@ -242,7 +257,7 @@ def _strip_dangling(text: str) -> str:
     return text
 
 
-def parse_query(text: str, schema: Any) -> query.Query | None:
+def parse_query(text: str, schema: Any, lexicon: Lexicon = EMPTY_LEXICON) -> query.Query | None:
     """The Whoosh query for ``text``; None when it holds no searchable words."""
     text = _strip_dangling(text)
     if not text:
@@ -250,6 +265,9 @@ def parse_query(text: str, schema: Any) -> query.Query | None:
     _check_fields(text)
     _check_prefixes(text)
     parser = _parser(schema)
+    if _PLAIN_RE.fullmatch(text) and not _OPERATOR_RE.search(text) and not _SIGN_RE.search(text):
+        q = _plain_words(text.split(), parser, lexicon)
+        return None if q is None else _relax(q)
     try:
         q = parser.parse(text)
         q = _normalize(q)
@@ -266,6 +284,30 @@ def parse_query(text: str, schema: Any) -> query.Query | None:
     if not _OPERATOR_RE.search(text):
         q = _relax(q)
     return q
+
+
+def _plain_words(words: list[str], parser: Any, lexicon: Lexicon) -> query.Query | None:
+    """Plain words, each searched in every field; two adjacent words that the corpus writes
+    as one (``bom honden`` -> *bomhonden*, ``stikstof uitstoot`` -> *stikstofuitstoot*)
+    also match that compound."""
+    groups: list[query.Query | None] = []
+    for word in words:
+        q = parser.parse(word)
+        groups.append(None if q is query.NullQuery else q)
+    for i in range(len(words) - 1):
+        if groups[i] is None or groups[i + 1] is None:
+            continue
+        left, right = fold(words[i]), fold(words[i + 1])
+        for joined in (left + right, left + "s" + right):
+            if joined.isalpha() and lexicon.words.get(joined, 0) >= _JOIN_MIN_FREQ:
+                compound = parser.parse(joined)
+                groups[i] = query.Or([groups[i], compound])
+                groups[i + 1] = query.Or([groups[i + 1], compound])
+                break
+    kept = [g for g in groups if g is not None]
+    if not kept:
+        return None
+    return kept[0] if len(kept) == 1 else query.And(kept)
 
 
 def _check_fields(text: str) -> None:
@@ -313,11 +355,19 @@ def _fix_nots(q: query.Query) -> query.Query:
 
 
 def _relax(q: query.Query) -> query.Query:
-    """Words without operators: all-words matches first, partial matches after."""
+    """Words without operators: all-words matches first, partial matches after.
+
+    Only the free words (each an OR over the search fields) are relaxed; field queries and
+    phrases stay required.
+    """
     if isinstance(q, query.AndNot):
         return query.AndNot(_relax(q.a), q.b)
-    if isinstance(q, query.And) and len(q.subqueries) > 1:
-        return query.Or([q, query.Or(list(q.subqueries))])
+    if isinstance(q, query.And):
+        words = [s for s in q.subqueries if isinstance(s, query.Or)]
+        strict = [s for s in q.subqueries if not isinstance(s, query.Or)]
+        if len(words) > 1:
+            relaxed = query.Or([query.And(words), query.Or(words)])
+            return query.And([*strict, relaxed]) if strict else relaxed
     return q
 
 
@@ -480,7 +530,7 @@ class Searcher:
         if page < 1:
             raise QueryError("the page number must be at least 1")
         filters = filters or Filters()
-        q = parse_query(text, self._s.schema)
+        q = parse_query(text, self._s.schema, self.lexicon)
         if q is None and text.strip():
             raise QueryError(
                 f"nothing to search for in {text!r}: give words, or leave the query out "
@@ -502,18 +552,23 @@ class Searcher:
         except Exception as exc:  # noqa: BLE001 - a query Whoosh cannot run
             raise QueryError(f"cannot run the query {text!r} ({exc}); try plain words") from None
         scorer = _QuestionScorer(self._s, query_words(q), self.lexicon)
-        hits = []
-        for offset, (score, blob) in enumerate(rows):
+        scored = []
+        for score, blob in rows:
             kv = unpack(blob)
-            hits.append(
-                Hit(
-                    kamervraag=kv,
-                    score=float(score or 0.0) if q is not None else 0.0,
-                    rank=(page - 1) * limit + offset + 1,
-                    questions=tuple(scorer.rank(kv)),
-                )
-            )
-        suggestion = self.suggest(text) if total < _SUGGEST_BELOW else None
+            questions = tuple(scorer.rank(kv))
+            value = float(score or 0.0) if q is not None else 0.0
+            if q is not None and questions and _PASSAGE_WEIGHT:
+                # A Kamervraag whose words meet in one question outranks one where they are
+                # spread over many (re-ranks within the page).
+                value += _PASSAGE_WEIGHT * questions[0].score
+            scored.append((value, kv, questions))
+        if q is not None:
+            scored.sort(key=lambda item: -item[0])
+        hits = [
+            Hit(kamervraag=kv, score=value, rank=(page - 1) * limit + i + 1, questions=questions)
+            for i, (value, kv, questions) in enumerate(scored)
+        ]
+        suggestion = self.suggest(text) if q is not None else None
         return SearchResult(text, total, page, limit, tuple(hits), suggestion=suggestion)
 
     def suggest(self, text: str) -> str | None:
@@ -531,12 +586,15 @@ class Searcher:
             df = reader.doc_frequency("exact", folded)
             if df >= _SUGGEST_MIN_DF:
                 continue
-            maxdist = 2 if len(folded) >= 6 else 1
-            best, best_df = None, max(_SUGGEST_MIN_DF, 3 * df)
-            for candidate in reader.terms_within("exact", folded, maxdist, prefix=1):
-                cdf = reader.doc_frequency("exact", candidate)
-                if cdf > best_df:
-                    best, best_df = candidate, cdf
+            best, best_df = None, 3 * df  # a replacement must be much more common
+            # The nearest words first: one edit, then (for longer words) two.
+            for maxdist in (1, 2) if len(folded) >= 6 else (1,):
+                for candidate in reader.terms_within("exact", folded, maxdist, prefix=1):
+                    cdf = reader.doc_frequency("exact", candidate)
+                    if cdf > best_df:
+                        best, best_df = candidate, cdf
+                if best is not None:
+                    break
             if best is not None:
                 out.append(text[last : m.start()])
                 out.append(best)
@@ -592,7 +650,6 @@ class _QuestionScorer:
         for term in words.exact:
             df = searcher.doc_frequency("exact", term)
             self.idf["=" + term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
-        self.total_idf = sum(self.idf.values()) + _PREFIX_IDF * len(words.prefixes)
 
     def _key_idf(self, key: str) -> float:
         return _PREFIX_IDF if key.startswith("*") else self.idf.get(key, 0.0)
@@ -639,9 +696,6 @@ class _QuestionScorer:
             idf = self._key_idf(key)
             weight = _TITLE_WORD_WEIGHT if key in title else 1.0
             score += weight * idf * tf * (_BM25_K1 + 1) / (tf + norm)
-        if _COVERAGE_POWER and self.total_idf:
-            matched = sum(self._key_idf(key) for key in counts)
-            score *= (matched / self.total_idf) ** _COVERAGE_POWER
         for phrase in self.words.phrases:
             if _contains_sequence(pair.sequence, phrase):
                 score += sum(self.idf.get(t, 0.0) for t in phrase)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -203,3 +205,128 @@ def test_names_are_not_stemmed() -> None:
 def test_stemmer_is_pure_python_and_versioned() -> None:
     assert STEMMER in {"dutch", "dutch_porter"}
     assert ANALYZER_VERSION
+
+
+# ---------------------------------------------------------------- compounds
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="module")
+def be_lexicon() -> Lexicon:
+    data = json.loads((FIXTURES / "lexicon_be.json").read_text(encoding="utf-8"))
+    return Lexicon(data["words"], names=["Jambon", "Geens"])
+
+
+# Real compounds of the corpora, and words that must stay whole (a split would be into
+# fragments, or into parts rarer than the word: "minister" is not "mini" + "ster").
+COMPOUNDS = [
+    ("verkiezingsuitslag", ("verkiezing", "uitslag")),
+    ("stikstofuitstoot", ("stikstof", "uitstoot")),
+    ("belastingaangifte", ("belasting", "aangifte")),
+    ("ziekenhuisopname", ("ziekenhuis", "opname")),
+    ("winkeldiefstal", ("winkel", "diefstal")),
+    ("frisdrankmachines", ("frisdrank", "machines")),
+    ("overheidsdiensten", ("overheid", "diensten")),
+    ("werkgelegenheid", ("werk", "gelegenheid")),
+    ("beleidsterrein", ("beleid", "terrein")),
+    ("rijksoverheid", ("rijk", "overheid")),
+    ("werkhouding", ("werk", "houding")),
+    ("gesprekscultuur", ("gesprek", "cultuur")),
+    ("werkklimaat", ("werk", "klimaat")),
+    ("besluitvormingsproces", ("besluit", "vorming", "proces")),
+    ("werkoverleggen", ("werk", "overleggen")),
+    ("schoolbestuurders", ("school", "bestuurders")),
+    ("arbeidscontracten", ("arbeid", "contracten")),
+    ("asielaanvragen", ("asiel", "aanvragen")),
+    ("gevangenisstraf", ("gevangenis", "straf")),
+    ("verkeersveiligheid", ("verkeer", "veiligheid")),
+    ("treinreizigers", ("trein", "reizigers")),
+    ("belastingdienst", ("belasting", "dienst")),
+    ("politiezone", ("politie", "zone")),
+    ("drugshandel", ("drugs", "handel")),
+    ("terreurdreiging", ("terreur", "dreiging")),
+    ("energieprijzen", ("energie", "prijzen")),
+    ("defensiebudget", ("defensie", "budget")),
+    ("snelheidscontroles", ("snelheid", "controles")),
+    ("verkeersongevallen", ("verkeer", "ongevallen")),
+    ("pensioenleeftijd", ("pensioen", "leeftijd")),
+    ("werkloosheidsuitkering", ("werkloosheid", "uitkering")),
+    ("belastingverlaging", ("belasting", "verlaging")),
+    ("begrotingstekort", ("begroting", "tekort")),
+    ("wetsvoorstel", ("wet", "voorstel")),
+    ("kernuitstap", ("kern", "uitstap")),
+    ("asielzoekerscentrum", ("asielzoekers", "centrum")),
+    ("ziekteverzekering", ("ziekte", "verzekering")),
+    ("verkeersboetes", ("verkeer", "boetes")),
+    ("gevangenisdirecteur", ("gevangenis", "directeur")),
+    ("politieagenten", ("politie", "agenten")),
+    ("btwtarief", ("btw", "tarief")),
+    ("zorgkosten", ("zorg", "kosten")),
+    ("minister", ()),
+    ("gemeente", ()),
+    ("verkiezing", ()),
+    ("ambtenaren", ()),
+    ("maatregelen", ()),
+    ("ziekenhuis", ()),
+    ("onderzoek", ()),
+    ("overheid", ()),
+    ("ministerie", ()),
+    ("belasting", ()),
+    ("regering", ()),
+    ("antwoord", ()),
+    ("werknemers", ()),
+    ("bevoegdheden", ()),
+    ("aanleiding", ()),
+    ("samenwerking", ()),
+    ("ontwikkeling", ()),
+    ("vergadering", ()),
+    ("verantwoordelijkheid", ()),
+    ("staatssecretaris", ()),
+    ("vluchtelingen", ()),
+    ("luchthaven", ()),
+]
+
+
+@pytest.mark.parametrize(("word", "parts"), COMPOUNDS)
+def test_compound_split(be_lexicon: Lexicon, word: str, parts: tuple[str, ...]) -> None:
+    assert be_lexicon.split(word) == parts
+
+
+def test_compound_table_is_large_enough() -> None:
+    assert sum(1 for _w, p in COMPOUNDS if p) >= 40
+    assert sum(1 for _w, p in COMPOUNDS if not p) >= 15
+
+
+def test_compound_terms_at_index_and_query_time(be_lexicon: Lexicon) -> None:
+    index = [(t, p) for t, p, *_ in analyze("de verkiezingsuitslag", lexicon=be_lexicon)]
+    assert index == [("verkiezingsuitslag", 0), ("verkies", 0), ("uitslag", 0)]
+    # The split query finds the joined word, and the joined query the split text.
+    assert set(query_terms("uitslag verkiezingen", be_lexicon)) <= {t for t, _p in index}
+    assert query_terms("verkiezingsuitslag", be_lexicon) == [
+        "verkiezingsuitslag",
+        "verkies",
+        "uitslag",
+    ]
+
+
+def test_names_and_stopwords_are_never_parts(be_lexicon: Lexicon) -> None:
+    assert be_lexicon.split("jambonbeleid") == ()  # "jambon" is a name
+    assert be_lexicon.split("overbeleid") == ()  # "over" is a stopword
+
+
+def test_lexicon_round_trip(be_lexicon: Lexicon, tmp_path: Path) -> None:
+    be_lexicon.save(tmp_path / "lexicon.json.gz")
+    loaded = Lexicon.load(tmp_path / "lexicon.json.gz")
+    assert loaded.key == be_lexicon.key
+    assert loaded.words == be_lexicon.words
+    assert loaded.names == be_lexicon.names
+    assert loaded.split("stikstofuitstoot") == ("stikstof", "uitstoot")
+
+
+def test_lexicon_from_counts_folds_and_drops_rare_words() -> None:
+    lexicon = Lexicon.from_counts(
+        {"Financiën": 3, "financien": 2, "zeldzaam": 1, "F35": 9}, ["Yeşilgöz"]
+    )
+    assert lexicon.words == {"financien": 5}
+    assert lexicon.names == {"yesilgoz"}

@@ -160,7 +160,7 @@ def test_search_output(runner: CliRunner, sample_index: Path) -> None:
         "1 Kamervraag found for: schoolbestuurders cao (showing 1)\n"
         "\n"
         "1. 2024Z18892  Het bericht 'Een derde van de schoolbestuurders laat zich maximaal belonen'\n"
-        "   asked 2024-11-20 · not answered · score 67.62\n"
+        "   asked 2024-11-20 · not answered · score 41.66\n"
         "   by Arend Kisteman (VVD)\n"
         "   Vraag 3: Klopt het dat er sinds 2022 een cao voor schoolbestuurders in het funderend "
         "onderwijs geldt en is u bekend welk effect dit heeft gehad op de salarissen van "
@@ -194,7 +194,7 @@ def test_search_answered_hit_shows_dates_and_ministers(
     assert lines[5] == (
         "   to Kajsa Ollongren (D66), Hugo de Jonge (CDA), Hanke Bruins Slot (CDA) and 9 more"
     )
-    assert re.match(r"   Vraag [34]: ", lines[6])
+    assert re.match(r"   Vraag \d: ", lines[6])
     assert lines[-1] == "Page 1 of 3; next: --page 2"
 
 
@@ -388,3 +388,17 @@ def test_status(runner: CliRunner, sample_index: Path) -> None:
     data = json.loads(run(runner, "--index", str(sample_index), "status", "--json").output)
     assert data["documents_in_index"] == 36
     assert data["size_bytes"] > 0
+
+
+def test_search_suggests_a_correction(runner: CliRunner, sample_index: Path) -> None:
+    result = run(runner, "--index", str(sample_index), "search", "schoolbestuurdrs cao")
+    assert result.output.splitlines()[-1] == "Bedoelde u: schoolbestuurders cao"
+    data = json.loads(
+        run(runner, "--index", str(sample_index), "search", "ambtenaaren", "--json").output
+    )
+    assert data["suggestion"] == "ambtenaren"
+    nothing = run(runner, "--index", str(sample_index), "search", "schoolbestuurdrs")
+    assert (
+        nothing.output
+        == "No Kamervragen found for: schoolbestuurdrs\nBedoelde u: schoolbestuurders\n"
+    )

@@ -7,10 +7,17 @@ judged doc exists as DIR/<id>.txt, every `nr` exists as ' • Vraag <nr>' in its
 doc, grades in {1,2}, known-item/question have exactly {doc: 2}, and that per
 kind the held-out share is one third (rounded). Prints counts per kind/split.
 """
-import argparse, collections, json, os, re, sys
+
+import argparse
+import collections
+import json
+import os
+import re
+import sys
 
 KINDS = {"known-item", "question", "topic"}
 SPLITS = {"tune", "heldout"}
+
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
@@ -33,15 +40,18 @@ def main():
         if c > 1:
             errs.append(f"duplicate id {i}")
     nrs_cache = {}
+
     def nrs(doc):
         if doc not in nrs_cache:
             p = os.path.join(a.corpus, doc + ".txt")
             if not os.path.exists(p):
                 nrs_cache[doc] = None
             else:
-                t = open(p, encoding="utf-8").read()
+                with open(p, encoding="utf-8") as f:
+                    t = f.read()
                 nrs_cache[doc] = {int(m) for m in re.findall(r"^ • Vraag (\d+)", t, re.M)}
         return nrs_cache[doc]
+
     counts = collections.Counter()
     for ln, r in recs:
         rid = r.get("id", f"line {ln}")
@@ -89,17 +99,23 @@ def main():
         if h != round((t + h) / 3):
             errs.append(f"{k}: {h} heldout of {t + h}, expected {round((t + h) / 3)}")
     tot = sum(counts.values())
-    print(f"{'all':<12}{sum(v for (k, s), v in counts.items() if s == 'tune'):>6}"
-          f"{sum(v for (k, s), v in counts.items() if s == 'heldout'):>9}{tot:>7}")
+    print(
+        f"{'all':<12}{sum(v for (k, s), v in counts.items() if s == 'tune'):>6}"
+        f"{sum(v for (k, s), v in counts.items() if s == 'heldout'):>9}{tot:>7}"
+    )
     topic_sizes = [len(r["relevant"]) for _, r in recs if r.get("kind") == "topic"]
     if topic_sizes:
-        print(f"topic judgments: {sum(topic_sizes)} (min {min(topic_sizes)}, max {max(topic_sizes)} per topic)")
+        print(
+            f"topic judgments: {sum(topic_sizes)} "
+            f"(min {min(topic_sizes)}, max {max(topic_sizes)} per topic)"
+        )
     if errs:
         print(f"\n{len(errs)} error(s):", file=sys.stderr)
         for e in errs:
             print("  " + e, file=sys.stderr)
         sys.exit(1)
     print("OK")
+
 
 if __name__ == "__main__":
     main()
