@@ -60,8 +60,9 @@ from kvsearch.store import FileRecord
 
 #: Memory for Whoosh's posting pool, in MB: below what the index needs, Whoosh sorts runs
 #: on disk and merges them, which costs more than the memory.
-LIMITMB = 512
-#: Processes that analyse and write documents (Whoosh's multi-process writer).
+LIMITMB = 1024
+#: Processes that analyse and write documents in a full build (Whoosh's multi-process
+#: writer); an update always writes with one.
 PROCS = 1
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
@@ -145,12 +146,17 @@ def _no_progress(_event: Progress) -> None:
 
 def find_files(source: Path) -> list[Path]:
     """Every ``*.txt`` below ``source``, sorted; symlinked folders are not followed."""
-    found: list[Path] = []
+    return [Path(p) for p in _find(source)]
+
+
+def _find(source: Path) -> list[str]:
+    """:func:`find_files` as strings (pathlib is slow for 100,000 files)."""
+    found: list[str] = []
     for root, dirs, files in os.walk(source, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             if name.lower().endswith(".txt") and not name.startswith("."):
-                found.append(Path(root) / name)
+                found.append(os.path.join(root, name))
     return found
 
 
@@ -228,7 +234,7 @@ class _Base:
 @dataclass
 class _File:
     rel: str
-    path: Path
+    path: str
     sig: tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
     old: FileRecord | None
     same: bool = False  # content as recorded in ``old``
@@ -274,7 +280,7 @@ def _locked_run(
         base, report.reason = _usable_base(target, live)
     report.full = base is None
     progress(Progress("scan", 0, 0, str(src)))
-    paths = find_files(src)
+    paths = _find(src)
     if not paths:
         raise SourceError(
             f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen"
@@ -378,7 +384,7 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
 
 def _scan(
     src: Path,
-    paths: list[Path],
+    paths: list[str],
     old: dict[str, FileRecord],
     report: BuildReport,
     progress: ProgressCallback,
@@ -419,18 +425,17 @@ def _scan(
     return out
 
 
-def _relative(src: Path, paths: list[Path]) -> list[str]:
-    """The paths relative to ``src``, with "/" (string operations: pathlib is slow)."""
+def _relative(src: Path, paths: list[str]) -> list[str]:
+    """The paths relative to ``src``, with "/"."""
     prefix = os.path.join(str(src), "")
     out = []
     for path in paths:
-        text = str(path)
-        rel = text[len(prefix) :] if text.startswith(prefix) else path.relative_to(src).as_posix()
+        rel = path[len(prefix) :] if path.startswith(prefix) else os.path.relpath(path, src)
         out.append(rel if os.sep == "/" else rel.replace(os.sep, "/"))
     return out
 
 
-def _check_file(path: Path) -> tuple[str, tuple[int, int, int, int]]:
+def _check_file(path: str) -> tuple[str, tuple[int, int, int, int]]:
     try:
         st = os.stat(path)
     except OSError as exc:
@@ -453,7 +458,7 @@ def _read_problem(exc: OSError) -> str:
     return f"cannot read the file ({exc.strerror or exc})"
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     with open(path, "rb") as f:
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
@@ -568,7 +573,7 @@ class _Plan:
         self.units: list[tuple[str | None, list[_File]]] = []
         for f in files:
             if f.same and f.old is not None and f.old.status == FAILED:
-                f.record = replace(f.old, **_sig_fields(f))
+                f.record = _refreshed(f.old, f)
                 report.skipped.append(Skipped(str(f.path), f.old.line, f.old.reason))
             elif f.kv_id is None:
                 self.units.append((None, [f]))
@@ -588,7 +593,7 @@ class _Plan:
         self.deletes = self.old_ids - self.kept
 
     def _resolve(self, kv_id: str, group: list[_File]) -> Iterator[dict[str, Any]]:
-        ranked = sorted(group, key=lambda f: (f.sig[1], f.rel), reverse=True)
+        ranked = group if len(group) == 1 else sorted(group, key=_age, reverse=True)
         winner: _File | None = None
         for f in ranked:
             if winner is not None:
@@ -602,7 +607,7 @@ class _Plan:
                 )
                 continue
             if f.same and f.old is not None and f.old.status == INDEXED:
-                f.record = replace(f.old, **_sig_fields(f))
+                f.record = _refreshed(f.old, f)
                 winner = f
                 self.kept.add(kv_id)
                 self.indexed += 1
@@ -679,10 +684,22 @@ class _Plan:
         return out
 
 
+def _age(f: _File) -> tuple[int, str]:
+    """Sort key: the newest file (by mtime; on a tie the last path) is the largest."""
+    return (f.sig[1], f.rel)
+
+
+def _refreshed(old: FileRecord, f: _File) -> FileRecord:
+    """``old`` with the file's current size and times (``old`` itself when unchanged)."""
+    if old.signature == f.sig and not old.racy:
+        return old
+    return replace(old, **_sig_fields(f))
+
+
 def _needs_parse(kv_id: str | None, group: list[_File]) -> bool:
     if kv_id is None:
         return True
-    newest = max(group, key=lambda f: (f.sig[1], f.rel))
+    newest = max(group, key=_age)
     return not (newest.same and newest.old is not None and newest.old.status == INDEXED)
 
 
@@ -719,13 +736,13 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     try:
         for doc in plan.documents():
             if writer is None:
-                ix, writer = _open_writer(tmp, ix, procs=1 if update else PROCS)
+                ix, writer = _open_writer(tmp, ix, update)
             writer.add_document(**doc)
             count += 1
             if count == 1:
                 store.pause_point("writing")
         if plan.deletes and writer is None:
-            ix, writer = _open_writer(tmp, ix)
+            ix, writer = _open_writer(tmp, ix, update)
         # Deleting after adding is safe: a writer deletes only from the segments that
         # were there when it opened, never from the one it is writing.
         for kv_id in sorted(plan.deletes):
@@ -743,14 +760,14 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     return count
 
 
-def _open_writer(tmp: Path, ix: Any, procs: int = 1) -> tuple[Any, Any]:
+def _open_writer(tmp: Path, ix: Any, update: bool) -> tuple[Any, Any]:
     if ix is None:
         ix = whoosh_index.open_dir(str(tmp))
     # Whoosh-Reloaded's multi-process writer can silently drop documents unless every
     # process writes its own segment (multisegment=True); the count is verified after the
     # commit in any case. Its BufferedWriter scrambles sortable columns: not used.
-    if procs > 1:
-        return ix, ix.writer(limitmb=LIMITMB, procs=procs, multisegment=True)
+    if PROCS > 1 and not update:
+        return ix, ix.writer(limitmb=LIMITMB, procs=PROCS, multisegment=True)
     return ix, ix.writer(limitmb=LIMITMB)
 
 
@@ -927,7 +944,7 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
             "run `kvsearch rebuild` once to add them"
         )
     scratch = BuildReport(source=str(src), index_dir="")
-    paths = find_files(src)
+    paths = _find(src)
     files = _scan(src, paths, records, scratch, _no_progress, retry_failed=False)
     present = set(_relative(src, paths))
     return SourceChanges(

@@ -31,7 +31,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import astuple, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -369,9 +369,10 @@ _RECORD_FIELDS = [f.name for f in fields(FileRecord)]
 
 
 def write_records(gen_dir: Path, records: list[FileRecord]) -> None:
-    data = {"format": FORMAT, "fields": _RECORD_FIELDS, "files": [astuple(r) for r in records]}
+    rows = [[getattr(r, name) for name in _RECORD_FIELDS] for r in records]
+    data = {"format": FORMAT, "fields": _RECORD_FIELDS, "files": rows}
     with open(gen_dir / RECORDS, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False, separators=(",", ":"))
+        f.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
 
 def read_records(gen_dir: Path) -> dict[str, FileRecord] | None:

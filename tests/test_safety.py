@@ -380,8 +380,8 @@ def test_disk_full(src: Path, ix: Path, monkeypatch: pytest.MonkeyPatch, command
     change(src)
     real = indexer._open_writer
 
-    def open_failing(tmp, ix_, procs=1):  # type: ignore[no-untyped-def]
-        ix_, writer = real(tmp, ix_, procs)
+    def open_failing(tmp, ix_, update):  # type: ignore[no-untyped-def]
+        ix_, writer = real(tmp, ix_, update)
         return ix_, FailingWriter(writer)
 
     monkeypatch.setattr(indexer, "_open_writer", open_failing)

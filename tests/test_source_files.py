@@ -80,8 +80,8 @@ def test_unreadable_files_are_skipped_and_the_rest_indexed(
     (src / "secret.txt").write_text(kamervraag("2024Z90004", "Geheim"), encoding="utf-8")
     real_read = indexer._read
 
-    def read(path: Path) -> bytes:
-        if path.name == "secret.txt":
+    def read(path: str) -> bytes:
+        if Path(path).name == "secret.txt":
             raise PermissionError(errno.EACCES, "Permission denied", str(path))
         return real_read(path)
 
