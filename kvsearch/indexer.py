@@ -359,7 +359,7 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
     except IndexCorruptError as exc:
         return None, str(exc).split("; run")[0]
     records = store.read_records(gen_dir)
-    if records is None:
+    if records is None or not isinstance(live.get("files"), dict):
         return None, (
             f"the index has no record of its source files (made by kvsearch "
             f"{live.get('kvsearch_version', '?')})"
@@ -772,9 +772,15 @@ def _open_writer(tmp: Path, ix: Any, update: bool) -> tuple[Any, Any]:
 
 
 def _doc_count(gen_dir: Path) -> int:
+    """The undeleted documents of the index in ``gen_dir``, from its table of contents.
+
+    This is the count a reader reports (the sum over the segments), without opening the
+    segments: a reader of a 90,000-document index takes 0.6 s and 900 MB. Damaged segment
+    files are found by :func:`store.check_generation` instead.
+    """
     ix = whoosh_index.open_dir(str(gen_dir))
     try:
-        return int(ix.doc_count())
+        return sum(int(seg.doc_count()) for seg in ix._segments())
     finally:
         ix.close()
 

@@ -441,3 +441,16 @@ def test_read_only_index_folder_for_real(src: Path, ix: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: cannot write to the index folder {ix} (")
     assert ids(ix) == before
+
+
+def test_update_of_an_index_without_recorded_sizes_rebuilds(src: Path, ix: Path) -> None:
+    """Without the sizes a truncated segment could go unnoticed: never build on it."""
+    manifest = store.read_manifest(ix)
+    del manifest["files"]
+    (ix / store.MANIFEST).write_text(json.dumps(manifest))
+    _gen, segments = live_files(ix)
+    os.truncate(segments[0], segments[0].stat().st_size // 2)
+    report = update_index(src, ix)
+    assert report.full
+    assert report.reason.startswith("the index has no record of its source files")
+    assert ids(ix) == SMALL
