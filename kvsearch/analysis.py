@@ -42,6 +42,7 @@ import gzip
 import hashlib
 import json
 import math
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -142,6 +143,51 @@ def stem(folded: str) -> str:
             _STEM_CACHE.clear()
         _STEM_CACHE[folded] = result
     return result
+
+
+def stems_of(words: Iterable[str]) -> dict[str, str]:
+    """The stems of folded ``words`` (through the cache, which they join)."""
+    return {word: stem(word) for word in words}
+
+
+def known_stems() -> dict[str, str]:
+    """Every stem computed (or seeded) in this process, by folded word."""
+    return _STEM_CACHE
+
+
+def save_stems(path: Path, stems: dict[str, str]) -> None:
+    """Store stems for :func:`load_stems` (with the analyzer version and stemmer they
+    belong to). Writes a new file and renames it over ``path``: never into ``path``
+    itself, which may be a hard link shared with another generation."""
+    data = {"analyzer_version": ANALYZER_VERSION, "stemmer": STEMMER, "stems": stems}
+    tmp = path.with_name(f".{path.name}.tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as f:
+        json.dump(data, f, ensure_ascii=True, separators=(",", ":"))
+    os.replace(tmp, path)
+
+
+def load_stems(path: Path) -> int:
+    """Add the stems stored in ``path`` to the cache, so that analysing words met before
+    costs no stemming (Snowball in pure Python: about 0.1 ms per word, most of the time
+    of analysing a few hundred new documents). Returns how many were stored; 0 when the
+    file is missing, damaged, or of another analyzer version or stemmer (a cache only:
+    stems are computed again then)."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+        stems = data["stems"]
+        if (
+            data.get("analyzer_version") != ANALYZER_VERSION
+            or data.get("stemmer") != STEMMER
+            or not isinstance(stems, dict)
+        ):
+            return 0
+    except (OSError, ValueError, TypeError, KeyError, EOFError):
+        return 0
+    if len(_STEM_CACHE) + len(stems) >= _CACHE_LIMIT:
+        _STEM_CACHE.clear()
+    _STEM_CACHE.update(stems)
+    return len(stems)
 
 
 def _stem(word: str) -> str:

@@ -27,8 +27,10 @@ makes it "changed". A touched file is therefore not re-indexed, and an edit is a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
+import gc
 import hashlib
 import os
 import re
@@ -37,14 +39,14 @@ import stat
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from whoosh import index as whoosh_index
 
 from kvsearch import __version__, store
-from kvsearch.analysis import Lexicon, register
+from kvsearch.analysis import Lexicon, known_stems, load_stems, register, save_stems, stems_of
 from kvsearch.errors import (
     IndexCorruptError,
     IndexIntegrityError,
@@ -64,6 +66,9 @@ LIMITMB = 1024
 #: Processes that analyse and write documents in a full build (Whoosh's multi-process
 #: writer); an update always writes with one.
 PROCS = 1
+
+#: The stems of the corpus's words, in each generation folder (a cache for updates).
+STEMS_FILE = "stems.json.gz"
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -229,6 +234,7 @@ class _Base:
     gen_dir: Path
     records: dict[str, FileRecord]
     lexicon: Lexicon
+    stems: int = 0  # stems loaded from its STEMS_FILE
 
 
 @dataclass
@@ -273,26 +279,27 @@ def _run(
 def _locked_run(
     src: Path, target: Path, full: bool, report: BuildReport, progress: ProgressCallback
 ) -> None:
-    live = _live_manifest(target)
-    store.remove_stale(target, keep=str(live["generation"]) if live else None)
-    base = None
-    if not full and live is not None:
-        base, report.reason = _usable_base(target, live)
-    report.full = base is None
-    progress(Progress("scan", 0, 0, str(src)))
-    paths = _find(src)
-    if not paths:
-        raise SourceError(
-            f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen"
+    with _gc_paused():  # bookkeeping of every source file: no cycles to collect
+        live = _live_manifest(target)
+        store.remove_stale(target, keep=str(live["generation"]) if live else None)
+        base = None
+        if not full and live is not None:
+            base, report.reason = _usable_base(target, live)
+        report.full = base is None
+        progress(Progress("scan", 0, 0, str(src)))
+        paths = _find(src)
+        if not paths:
+            raise SourceError(
+                f"no .txt files found in {src}; point kvsearch at a folder of Kamervragen"
+            )
+        old = base.records if base else {}
+        counter = None if base else LexiconCounter()
+        files = _scan(
+            src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
         )
-    old = base.records if base else {}
-    counter = None if base else LexiconCounter()
-    files = _scan(
-        src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
-    )
-    lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
-    register(lexicon)
-    plan = _Plan(files, base, report, progress)
+        lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
+        register(lexicon)
+        plan = _Plan(files, base, report, progress)
     tmp = store.new_tmp_dir(target)
     try:
         if base is not None:
@@ -300,24 +307,29 @@ def _locked_run(
         else:
             lexicon.save(tmp / LEXICON_FILE)
         store.pause_point("linked")
-        written = _write(tmp, plan, base is not None, lexicon)
+        with _gc_frozen():
+            written = _write(tmp, plan, base is not None, lexicon)
         if plan.indexed == 0:
             raise SourceError(
                 f"none of the {len(report.skipped)} files in {src} could be indexed "
                 f"(first problem: {report.skipped[0]}); the index was not changed"
             )
-        records = plan.records()
-        if (
-            base is not None
-            and not written
-            and not plan.deletes
-            and _same_records(records, base.records, src, base.manifest)
-        ):
+        with _gc_paused():
+            records = plan.records()
+            same = (
+                base is not None
+                and not written
+                and not plan.deletes
+                and _same_records(records, base.records, src, base.manifest)
+            )
+        if same:
             shutil.rmtree(tmp, ignore_errors=True)  # nothing changed: keep the generation
             report.published = False
         else:
             _verify(tmp, plan.indexed)
-            store.write_records(tmp, records)
+            _store_stems(tmp, lexicon, base)
+            with _gc_paused():
+                store.write_records(tmp, records)
             store.pause_point("verified")
             manifest = _manifest(src, records, base, report)
             published = store.publish(target, tmp, manifest)
@@ -328,6 +340,32 @@ def _locked_run(
         raise
     report.indexed = plan.indexed
     report.questions = sum(r.questions for r in records if r.status == INDEXED)
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: bookkeeping makes a few objects per source
+    file (hundreds of thousands at 90,000 files), and every full collection on the way
+    would walk them all (a third of the time of reading the file records)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextlib.contextmanager
+def _gc_frozen() -> Iterator[None]:
+    """Collections inside leave alone the objects that exist on entry (the records and
+    files of the bookkeeping, which live until the end of the run); they are handed back
+    to the collector on exit."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def _live_manifest(target: Path) -> dict[str, Any] | None:
@@ -376,7 +414,28 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
         return None, f"the index is damaged ({type(exc).__name__}: {exc})"
     if not count == n_indexed == len(indexed) == live.get("documents"):
         return None, (f"the index holds {count} Kamervragen but its file records list {n_indexed}")
-    return _Base(live, gen_dir, records, lexicon), ""
+    return _Base(live, gen_dir, records, lexicon, load_stems(gen_dir / STEMS_FILE)), ""
+
+
+def _store_stems(tmp: Path, lexicon: Lexicon, base: _Base | None) -> None:
+    """Keep the stems of the corpus's words with the generation, so that an update
+    analyses the few documents it adds without stemming words the corpus already had.
+
+    A full build stores the stem of every lexicon word (already cached when the build
+    analysed the documents in this process). An update keeps the live generation's file
+    (a hard link) unless it stemmed many words that file lacks; an index without the
+    file gets it on its first update.
+    """
+    known = known_stems()
+    if base is not None and base.stems:
+        if len(known) <= base.stems + max(1000, base.stems // 50):
+            return
+        stems = dict(known)
+    else:
+        stems = stems_of(lexicon.words)
+        if base is not None:
+            stems.update(known)
+    save_stems(tmp / STEMS_FILE, stems)
 
 
 # ---------------------------------------------------------------- scanning
@@ -406,7 +465,7 @@ def _scan(
         rec = old.get(rel)
         f = _File(rel, path, sig, rec)
         reuse = rec is not None and not (retry_failed and rec.status == FAILED)
-        if reuse and rec is not None and rec.signature == sig and not rec.racy:
+        if reuse and rec is not None and rec[1:5] == sig and not rec.racy:
             f.same, f.digest, f.kv_id = True, rec.digest, rec.kv_id
         else:
             try:
@@ -691,9 +750,9 @@ def _age(f: _File) -> tuple[int, str]:
 
 def _refreshed(old: FileRecord, f: _File) -> FileRecord:
     """``old`` with the file's current size and times (``old`` itself when unchanged)."""
-    if old.signature == f.sig and not old.racy:
+    if old[1:5] == f.sig and not old.racy:  # old.signature, without a Python call
         return old
-    return replace(old, **_sig_fields(f))
+    return old._replace(**_sig_fields(f))
 
 
 def _needs_parse(kv_id: str | None, group: list[_File]) -> bool:

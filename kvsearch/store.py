@@ -31,9 +31,10 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, fields
+from itertools import repeat
+from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kvsearch.errors import (
     IndexCorruptError,
@@ -335,14 +336,16 @@ def fsync_tree(path: Path) -> None:
 # ---------------------------------------------------------------- file records
 
 
-@dataclass(frozen=True)
-class FileRecord:
+class FileRecord(NamedTuple):
     """What a generation knows about one source file.
 
     ``status`` is "indexed" (its Kamervraag is in the index), "duplicate" (another file
     with the same number is newer) or "failed" (it did not parse: ``line``, ``reason``).
     ``racy``: the file was modified moments before it was read, so its times cannot
     vouch for its content: the next update hashes it again.
+
+    A named tuple, not a dataclass: an update reads and writes one per source file
+    (90,000 and more), and a tuple is made and serialised several times faster.
     """
 
     path: str  # relative to the source folder, with "/"
@@ -365,12 +368,12 @@ class FileRecord:
         return (self.size, self.mtime_ns, self.ctime_ns, self.inode)
 
 
-_RECORD_FIELDS = [f.name for f in fields(FileRecord)]
+_RECORD_FIELDS = list(FileRecord._fields)
 
 
 def write_records(gen_dir: Path, records: list[FileRecord]) -> None:
-    rows = [[getattr(r, name) for name in _RECORD_FIELDS] for r in records]
-    data = {"format": FORMAT, "fields": _RECORD_FIELDS, "files": rows}
+    """Write the records of a generation (JSON: a list of field names and one row per file)."""
+    data = {"format": FORMAT, "fields": _RECORD_FIELDS, "files": records}
     with open(gen_dir / RECORDS, "w", encoding="utf-8") as f:
         f.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
 
@@ -382,10 +385,17 @@ def read_records(gen_dir: Path) -> dict[str, FileRecord] | None:
             data = json.load(f)
         if data.get("format") != FORMAT or data.get("fields") != _RECORD_FIELDS:
             return None
-        records = [FileRecord(*row) for row in data["files"]]
+        rows = data["files"]
+        if rows and set(map(len, rows)) != {len(_RECORD_FIELDS)}:
+            return None
+        # tuple.__new__ through map: no Python call per record (90,000 and more).
+        made = map(tuple.__new__, repeat(FileRecord), rows)
+        records = dict(zip(map(itemgetter(0), rows), made, strict=True))
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
-    return {r.path: r for r in records}
+    if len(records) != len(rows):
+        return None  # a path twice: not written by kvsearch
+    return records
 
 
 # ---------------------------------------------------------------- errors and test hooks
