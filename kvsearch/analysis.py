@@ -132,6 +132,7 @@ def fold(text: str) -> str:
 
 _STEMMER = _STEMMERS[STEMMER]()
 _STEM_CACHE: dict[str, str] = {}
+_STEMMED = [0]  # words stemmed (not found in the cache) by this process
 
 
 def stem(folded: str) -> str:
@@ -139,6 +140,7 @@ def stem(folded: str) -> str:
     result = _STEM_CACHE.get(folded)
     if result is None:
         result = _stem(folded)
+        _STEMMED[0] += 1
         if len(_STEM_CACHE) >= _CACHE_LIMIT:
             _STEM_CACHE.clear()
         _STEM_CACHE[folded] = result
@@ -153,6 +155,11 @@ def stems_of(words: Iterable[str]) -> dict[str, str]:
 def known_stems() -> dict[str, str]:
     """Every stem computed (or seeded) in this process, by folded word."""
     return _STEM_CACHE
+
+
+def stemmed_count() -> int:
+    """How many words this process has stemmed so far (cache misses)."""
+    return _STEMMED[0]
 
 
 def save_stems(path: Path, stems: dict[str, str]) -> None:

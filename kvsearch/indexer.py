@@ -46,7 +46,15 @@ from typing import Any
 from whoosh import index as whoosh_index
 
 from kvsearch import __version__, store
-from kvsearch.analysis import Lexicon, known_stems, load_stems, register, save_stems, stems_of
+from kvsearch.analysis import (
+    Lexicon,
+    known_stems,
+    load_stems,
+    register,
+    save_stems,
+    stemmed_count,
+    stems_of,
+)
 from kvsearch.errors import (
     IndexCorruptError,
     IndexIntegrityError,
@@ -69,6 +77,10 @@ PROCS = 1
 
 #: The stems of the corpus's words, in each generation folder (a cache for updates).
 STEMS_FILE = "stems.json.gz"
+
+#: An update writes a new STEMS_FILE (instead of linking the live one) when it stemmed at
+#: least this many words (or 2%) more than the file holds.
+_STEMS_REWRITE = 1000
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -235,6 +247,7 @@ class _Base:
     records: dict[str, FileRecord]
     lexicon: Lexicon
     stems: int = 0  # stems loaded from its STEMS_FILE
+    stemmed: int = 0  # stemmed_count() when they were loaded
 
 
 @dataclass(slots=True)
@@ -414,28 +427,26 @@ def _usable_base(target: Path, live: dict[str, Any]) -> tuple[_Base | None, str]
         return None, f"the index is damaged ({type(exc).__name__}: {exc})"
     if not count == n_indexed == len(indexed) == live.get("documents"):
         return None, (f"the index holds {count} Kamervragen but its file records list {n_indexed}")
-    return _Base(live, gen_dir, records, lexicon, load_stems(gen_dir / STEMS_FILE)), ""
+    stems = load_stems(gen_dir / STEMS_FILE)
+    return _Base(live, gen_dir, records, lexicon, stems, stemmed_count()), ""
 
 
 def _store_stems(tmp: Path, lexicon: Lexicon, base: _Base | None) -> None:
     """Keep the stems of the corpus's words with the generation, so that an update
     analyses the few documents it adds without stemming words the corpus already had.
 
-    A full build stores the stem of every lexicon word (already cached when the build
-    analysed the documents in this process). An update keeps the live generation's file
-    (a hard link) unless it stemmed many words that file lacks; an index without the
-    file gets it on its first update.
+    A full build stores the stems it computed (every word it analysed, when it analysed
+    the documents in this process) and those of every lexicon word. An update keeps the
+    live generation's file (a hard link) unless it stemmed many words that file lacks;
+    an index without the file gets one on its first update that changes something.
     """
-    known = known_stems()
     if base is not None and base.stems:
-        if len(known) <= base.stems + max(1000, base.stems // 50):
+        new = stemmed_count() - base.stemmed
+        if new < max(_STEMS_REWRITE, base.stems // 50):
             return
-        stems = dict(known)
     else:
-        stems = stems_of(lexicon.words)
-        if base is not None:
-            stems.update(known)
-    save_stems(tmp / STEMS_FILE, stems)
+        stems_of(lexicon.words)  # joins the cache: nearly all there after a full build
+    save_stems(tmp / STEMS_FILE, dict(known_stems()))
 
 
 # ---------------------------------------------------------------- scanning
