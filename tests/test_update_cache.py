@@ -25,6 +25,12 @@ SMALL = ["2024Z14717", "2024Z18561", "2024Z18795", "2024Z18888", "2024Z18890"]
 NEW_WORDS = "Zwaluwstaartvlinders en klaprozenvelden werden ongekend fotogeniek."
 
 
+@pytest.fixture(autouse=True)
+def fresh_stems() -> None:
+    """Each test starts like a new process: no stems cached from other tests."""
+    analysis._STEM_CACHE.clear()
+
+
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
     folder = tmp_path / "src"
