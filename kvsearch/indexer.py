@@ -244,7 +244,7 @@ class _Base:
 
     manifest: dict[str, Any]
     gen_dir: Path
-    records: dict[str, FileRecord]
+    records: store.Records
     lexicon: Lexicon
     stems: int = 0  # stems loaded from its STEMS_FILE
     stemmed: int = 0  # stemmed_count() when they were loaded
@@ -342,7 +342,7 @@ def _locked_run(
             _verify(tmp, plan.indexed)
             _store_stems(tmp, lexicon, base)
             with _gc_paused():
-                store.write_records(tmp, records)
+                store.write_records(tmp, records, base.records if base else None)
             store.pause_point("verified")
             manifest = _manifest(src, records, base, report)
             published = store.publish(target, tmp, manifest)

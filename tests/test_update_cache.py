@@ -214,3 +214,85 @@ def test_collector_is_left_as_it_was(src: Path, tmp_path: Path) -> None:
         update_index(src, ix)
     assert gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+# ---------------------------------------------------------------- records as a delta
+
+
+def test_update_writes_only_the_records_that_changed(src: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    build_index(src, ix)
+    first = gen_dir(ix) / store.RECORDS
+    inode = first.stat().st_ino
+    add_words(src / "2024Z18888.txt")
+    shutil.copyfile(SAMPLE_DIR / "2024Z18891.txt", src / "2024Z18891.txt")
+    (src / "2024Z14717.txt").unlink()
+    report = update_index(src, ix)
+    assert (report.added, report.updated, report.removed) == (1, 1, 1)
+    gen = gen_dir(ix)
+    assert (gen / store.RECORDS).stat().st_ino == inode  # shared with the first generation
+    delta = json.loads((gen / store.RECORDS_DELTA).read_text())
+    assert sorted(row[0] for row in delta["files"]) == ["2024Z18888.txt", "2024Z18891.txt"]
+    assert delta["removed"] == ["2024Z14717.txt"]
+    records = store.read_records(gen)
+    assert records is not None
+    assert sorted(records) == sorted(p.name for p in src.iterdir())
+    assert records["2024Z18888.txt"].digest == indexer._digest(
+        (src / "2024Z18888.txt").read_bytes()
+    )
+    # The next update's delta is again taken from the full file: it holds both changes.
+    add_words(src / "2024Z18890.txt")
+    update_index(src, ix)
+    gen = gen_dir(ix)
+    assert (gen / store.RECORDS).stat().st_ino == inode
+    delta = json.loads((gen / store.RECORDS_DELTA).read_text())
+    assert sorted(row[0] for row in delta["files"]) == [
+        "2024Z18888.txt",
+        "2024Z18890.txt",
+        "2024Z18891.txt",
+    ]
+    assert hits(ix, "zwaluwstaartvlinders") == ["2024Z18888", "2024Z18890"]
+
+
+def test_many_changed_records_are_written_in_full(
+    src: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ix = tmp_path / "ix"
+    build_index(src, ix)
+    inode = (gen_dir(ix) / store.RECORDS).stat().st_ino
+    add_words(src / "2024Z18888.txt")
+    update_index(src, ix)
+    assert (gen_dir(ix) / store.RECORDS_DELTA).exists()
+    monkeypatch.setattr(store, "DELTA_MIN", 0)
+    monkeypatch.setattr(store, "DELTA_SHARE", 0.0)
+    add_words(src / "2024Z18890.txt")
+    update_index(src, ix)
+    gen = gen_dir(ix)
+    assert (gen / store.RECORDS).stat().st_ino != inode
+    assert not (gen / store.RECORDS_DELTA).exists()
+    records = store.read_records(gen)
+    assert records is not None
+    assert records.base == records
+    assert sorted(records) == sorted(p.name for p in src.iterdir())
+
+
+def test_delta_of_another_records_file_is_refused(src: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    build_index(src, ix)
+    add_words(src / "2024Z18888.txt")
+    update_index(src, ix)
+    gen = gen_dir(ix)
+    delta_path = gen / store.RECORDS_DELTA
+    good = delta_path.read_text()
+    assert store.read_records(gen) is not None
+    for damaged in (
+        good.replace('"base_size":', '"base_size":1'),
+        good.replace('"removed":[]', '"removed":["nowhere.txt"]'),
+        good[:-1],
+    ):
+        delta_path.write_text(damaged)
+        assert store.read_records(gen) is None
+    # The index knows its records are damaged (the file's size changed) and rebuilds.
+    report = update_index(src, ix)
+    assert report.full
+    assert "damaged" in report.reason
