@@ -25,6 +25,8 @@ run then:
 
 It also times an update with nothing changed (the same scan and checks, no writing).
 Figures: median, min and max over the runs; the load average before and after.
+`--phases` adds one run through bench/update_phases.py: wall and CPU time per phase.
+`--rebuild` adds one `kvsearch rebuild` of the same folder, for the ratio.
 """
 
 from __future__ import annotations
@@ -112,10 +114,13 @@ class Timed:
     out: str
 
 
-def run_kvsearch(args: argparse.Namespace, *cmd: str, profile: str | None = None) -> Timed:
+def run_kvsearch(
+    args: argparse.Namespace, *cmd: str, profile: str | None = None, phases: bool = False
+) -> Timed:
     env = {**os.environ, "PYTHONPATH": str(args.pythonpath)}
     prof = ["-m", "cProfile", "-o", profile] if profile else []
-    argv = [sys.executable, *prof, "-m", "kvsearch", *cmd]
+    main = [str(Path(__file__).with_name("update_phases.py"))] if phases else ["-m", "kvsearch"]
+    argv = [sys.executable, *prof, *main, *cmd]
     t0 = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
     out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
@@ -173,6 +178,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--pythonpath", type=Path, default=REPO, help="where kvsearch is imported")
     ap.add_argument("--profile", help="also run once under cProfile, writing this file")
+    ap.add_argument("--phases", action="store_true", help="also one run timed per phase")
     ap.add_argument("--rebuild", action="store_true", help="also time `kvsearch rebuild`")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
@@ -235,6 +241,16 @@ def main() -> None:
         finally:
             cs.undo()
         print(f"profiled run: {t.wall:.2f} s wall (under cProfile) -> {args.profile}")
+    if args.phases:
+        settle(args, base, src)
+        copy_index(base, ix)
+        cs = apply_changes(src, args.n, args.seed)
+        try:
+            t = run_kvsearch(args, "--index", str(ix), "index", str(src), phases=True)
+        finally:
+            cs.undo()
+        print(f"\nwhere the time goes (one more run, {t.wall:.2f} s wall, {t.cpu:.2f} s CPU):")
+        print("\n".join(line for line in t.out.splitlines() if "  " in line or "phase" in line))
     if args.rebuild:
         settle(args, base, src)
         copy_index(base, ix)
