@@ -43,6 +43,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 EXTRA = " Dit antwoord is voor de benchmark aangevuld met een extra zin."
@@ -115,9 +116,9 @@ class Timed:
 
 
 def run_kvsearch(
-    args: argparse.Namespace, *cmd: str, profile: str | None = None, phases: bool = False
+    pythonpath: Path, *cmd: str, profile: str | None = None, phases: bool = False
 ) -> Timed:
-    env = {**os.environ, "PYTHONPATH": str(args.pythonpath)}
+    env = {**os.environ, "PYTHONPATH": str(pythonpath)}
     prof = ["-m", "cProfile", "-o", profile] if profile else []
     main = [str(Path(__file__).with_name("update_phases.py"))] if phases else ["-m", "kvsearch"]
     argv = [sys.executable, *prof, *main, *cmd]
@@ -159,13 +160,26 @@ def copy_index(base: Path, ix: Path) -> None:
     os.sync()  # the copy must not leave the update's fsync hundreds of MB to write
 
 
-def settle(args: argparse.Namespace, base: Path, src: Path) -> None:
+def settle(pythonpath: Path, base: Path, src: Path) -> None:
     """Update the base index so that it knows the folder's files exactly as they are now
     (undoing a change set gives the restored files new times and inodes)."""
-    t = run_kvsearch(args, "--index", str(base), "index", str(src))
+    t = run_kvsearch(pythonpath, "--index", str(base), "index", str(src))
     print(f"  settling update of {base.name}: {t.wall:.2f} s: {summary(t.out)}", flush=True)
     if t.rc:
         sys.exit(t.out)
+
+
+def changed_run(
+    pythonpath: Path, base: Path, ix: Path, src: Path, args: argparse.Namespace, **kw: Any
+) -> Timed:
+    """The update after the change set, on a fresh copy of ``base``; the set is undone."""
+    settle(pythonpath, base, src)
+    copy_index(base, ix)
+    cs = apply_changes(src, args.n, args.seed)
+    try:
+        return run_kvsearch(pythonpath, "--index", str(ix), "index", str(src), **kw)
+    finally:
+        cs.undo()
 
 
 def main() -> None:
@@ -176,17 +190,24 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--n", type=int, default=100, help="files changed, added and removed")
     ap.add_argument("--seed", type=int, default=7)
-    ap.add_argument("--pythonpath", type=Path, default=REPO, help="where kvsearch is imported")
+    ap.add_argument(
+        "--pythonpath",
+        type=Path,
+        action="append",
+        help="where kvsearch is imported from (default: this checkout); give it twice or "
+        "more to compare versions, run by run in turn, each on its own copy of the index",
+    )
     ap.add_argument("--profile", help="also run once under cProfile, writing this file")
     ap.add_argument("--phases", action="store_true", help="also one run timed per phase")
     ap.add_argument("--rebuild", action="store_true", help="also time `kvsearch rebuild`")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
+    versions: list[Path] = args.pythonpath or [REPO]
 
     work = args.work.resolve()
     src, base, ix = work / "src", work / "base", work / "ix"
     work.mkdir(parents=True, exist_ok=True)
-    res: dict[str, object] = {"load_start": load(), "n": args.n, "seed": args.seed}
+    res: dict[str, Any] = {"load_start": load(), "n": args.n, "seed": args.seed}
     print(f"load average {res['load_start']}", flush=True)
     if not src.is_dir():
         print(f"copying {args.corpus} to {src}", flush=True)
@@ -199,80 +220,75 @@ def main() -> None:
             copy_index(args.index, base)
         else:
             print(f"building {base} (full build)", flush=True)
-            t = run_kvsearch(args, "--index", str(base), "index", "-q", str(src))
+            t = run_kvsearch(versions[0], "--index", str(base), "index", "-q", str(src))
             print(f"full build: {t.wall:.1f} s wall, {t.cpu:.1f} s CPU: {summary(t.out)}")
             if t.rc:
                 sys.exit(t.out)
             res["full_build"] = {"wall": t.wall, "cpu": t.cpu}
+    # One base per version: versions may write the index differently.
+    bases = [base] if len(versions) == 1 else [work / f"base-{i}" for i in range(len(versions))]
+    for b in bases:
+        if not b.is_dir():
+            copy_index(base, b)
 
-    walls, cpus, noop_walls, noop_cpus = [], [], [], []
     expect = re.compile(rf"{args.n} added, {args.n} updated, {args.n} removed")
+    figures: dict[str, dict[str, list[float]]] = {
+        str(v): {"wall": [], "cpu": [], "noop_wall": [], "noop_cpu": []} for v in versions
+    }
     for i in range(args.runs):
-        settle(args, base, src)
-        copy_index(base, ix)
-        t = run_kvsearch(args, "--index", str(ix), "index", str(src))
-        if t.rc or "0 added, 0 updated, 0 removed" not in t.out:
-            sys.exit(f"no-op update failed: {t.out}")
-        noop_walls.append(t.wall)
-        noop_cpus.append(t.cpu)
-        copy_index(base, ix)
-        cs = apply_changes(src, args.n, args.seed)
-        try:
-            t = run_kvsearch(args, "--index", str(ix), "index", str(src))
-        finally:
-            cs.undo()
-        line = summary(t.out)
-        print(
-            f"run {i + 1}/{args.runs}: {t.wall:.2f} s wall, {t.cpu:.2f} s CPU "
-            f"(no change: {noop_walls[-1]:.2f} s wall, {noop_cpus[-1]:.2f} s CPU); {line}",
-            flush=True,
-        )
-        if t.rc or not expect.search(t.out):
-            sys.exit(f"unexpected output: {t.out}")
-        walls.append(t.wall)
-        cpus.append(t.cpu)
-        res["summary"] = line
+        for version, vbase in zip(versions, bases, strict=True):
+            fig = figures[str(version)]
+            settle(version, vbase, src)
+            copy_index(vbase, ix)
+            t = run_kvsearch(version, "--index", str(ix), "index", str(src))
+            if t.rc or "0 added, 0 updated, 0 removed" not in t.out:
+                sys.exit(f"no-op update failed: {t.out}")
+            fig["noop_wall"].append(t.wall)
+            fig["noop_cpu"].append(t.cpu)
+            t = changed_run(version, vbase, ix, src, args)
+            line = summary(t.out)
+            print(
+                f"run {i + 1}/{args.runs} {version}: {t.wall:.2f} s wall, {t.cpu:.2f} s CPU "
+                f"(no change: {fig['noop_wall'][-1]:.2f} s wall, {fig['noop_cpu'][-1]:.2f} s "
+                f"CPU); {line}",
+                flush=True,
+            )
+            if t.rc or not expect.search(t.out):
+                sys.exit(f"unexpected output: {t.out}")
+            fig["wall"].append(t.wall)
+            fig["cpu"].append(t.cpu)
+            res["summary"] = line
     if args.profile:
-        settle(args, base, src)
-        copy_index(base, ix)
-        cs = apply_changes(src, args.n, args.seed)
-        try:
-            t = run_kvsearch(args, "--index", str(ix), "index", str(src), profile=args.profile)
-        finally:
-            cs.undo()
+        t = changed_run(versions[-1], bases[-1], ix, src, args, profile=args.profile)
         print(f"profiled run: {t.wall:.2f} s wall (under cProfile) -> {args.profile}")
     if args.phases:
-        settle(args, base, src)
-        copy_index(base, ix)
-        cs = apply_changes(src, args.n, args.seed)
-        try:
-            t = run_kvsearch(args, "--index", str(ix), "index", str(src), phases=True)
-        finally:
-            cs.undo()
-        print(f"\nwhere the time goes (one more run, {t.wall:.2f} s wall, {t.cpu:.2f} s CPU):")
-        print("\n".join(line for line in t.out.splitlines() if "  " in line or "phase" in line))
+        for version, vbase in zip(versions, bases, strict=True):
+            t = changed_run(version, vbase, ix, src, args, phases=True)
+            print(
+                f"\n{version}: where the time goes (one more run, {t.wall:.2f} s wall, "
+                f"{t.cpu:.2f} s CPU):"
+            )
+            print("\n".join(ln for ln in t.out.splitlines() if "  " in ln or "phase" in ln))
     if args.rebuild:
-        settle(args, base, src)
-        copy_index(base, ix)
-        t = run_kvsearch(args, "--index", str(ix), "rebuild", "-q", str(src))
+        settle(versions[-1], bases[-1], src)
+        copy_index(bases[-1], ix)
+        t = run_kvsearch(versions[-1], "--index", str(ix), "rebuild", "-q", str(src))
         print(f"rebuild: {t.wall:.1f} s wall, {t.cpu:.1f} s CPU: {summary(t.out)}")
         res["rebuild"] = {"wall": t.wall, "cpu": t.cpu}
     shutil.rmtree(ix, ignore_errors=True)
-    res.update(
-        update_wall=stats(walls),
-        update_cpu=stats(cpus),
-        noop_wall=stats(noop_walls),
-        noop_cpu=stats(noop_cpus),
-        load_end=load(),
-        runs=args.runs,
-    )
+    res["load_end"] = load()
+    res["runs"] = args.runs
+    res["versions"] = {v: {k: stats(x) for k, x in f.items()} for v, f in figures.items()}
     print(f"\nupdate ({args.n} changed, {args.n} added, {args.n} removed), {args.runs} runs:")
-    print(f"  wall {fmt(walls)}")
-    print(f"  CPU  {fmt(cpus)}")
-    print(f"no change: wall {fmt(noop_walls)}; CPU {fmt(noop_cpus)}")
-    if "rebuild" in res:
-        full = res["rebuild"]["wall"]  # type: ignore[index]
-        print(f"rebuild {full:.1f} s; update / rebuild = {statistics.median(walls) / full:.1%}")
+    for version, fig in figures.items():
+        if len(versions) > 1:
+            print(f"{version}:")
+        print(f"  wall {fmt(fig['wall'])}")
+        print(f"  CPU  {fmt(fig['cpu'])}")
+        print(f"  no change: wall {fmt(fig['noop_wall'])}; CPU {fmt(fig['noop_cpu'])}")
+        if "rebuild" in res and version == str(versions[-1]):
+            full = res["rebuild"]["wall"]
+            print(f"  update / rebuild = {statistics.median(fig['wall']) / full:.1%}")
     print(f"load average {res['load_start']} at start, {res['load_end']} at end")
     if args.json_out:
         args.json_out.write_text(json.dumps(res, indent=2))
