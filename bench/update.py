@@ -40,6 +40,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,7 +124,10 @@ def run_kvsearch(
     main = [str(Path(__file__).with_name("update_phases.py"))] if phases else ["-m", "kvsearch"]
     argv = [sys.executable, *prof, *main, *cmd]
     t0 = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    # cwd: not a checkout, or `python -m kvsearch` would import the kvsearch found there.
+    proc = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env, cwd=tempfile.gettempdir()
+    )
     out = proc.stdout.read().decode("utf-8", "replace") if proc.stdout else ""
     _pid, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
