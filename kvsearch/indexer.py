@@ -312,6 +312,10 @@ def _locked_run(
         )
         lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
         register(lexicon)
+        if base is None:
+            # Stemmed once here, not by the analysis of each document: the same work, and
+            # the writer's processes (forked later) find them in the cache they inherit.
+            stems_of(lexicon.words)
         plan = _Plan(files, base, report, progress)
     tmp = store.new_tmp_dir(target)
     try:
@@ -435,17 +439,18 @@ def _store_stems(tmp: Path, lexicon: Lexicon, base: _Base | None) -> None:
     """Keep the stems of the corpus's words with the generation, so that an update
     analyses the few documents it adds without stemming words the corpus already had.
 
-    A full build stores the stems it computed (every word it analysed, when it analysed
-    the documents in this process) and those of every lexicon word. An update keeps the
-    live generation's file (a hard link) unless it stemmed many words that file lacks;
-    an index without the file gets one on its first update that changes something.
+    A full build stores the stems it computed: those of every lexicon word (computed
+    before the documents are written) and those of the other words it analysed in this
+    process. An update keeps the live generation's file (a hard link) unless it stemmed
+    many words that file lacks; an index without the file gets one on its first update
+    that changes something.
     """
     if base is not None and base.stems:
         new = stemmed_count() - base.stemmed
         if new < max(_STEMS_REWRITE, base.stems // 50):
             return
-    else:
-        stems_of(lexicon.words)  # joins the cache: nearly all there after a full build
+    elif base is not None:
+        stems_of(lexicon.words)  # an index without stems: once (seconds at 90,000 files)
     save_stems(tmp / STEMS_FILE, dict(known_stems()))
 
 
