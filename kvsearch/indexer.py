@@ -50,6 +50,7 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.compat import dumps
@@ -599,8 +600,7 @@ class _Plan:
         :meth:`take`) are recorded in their place, and yield nothing."""
         for unit, (kv_id, group) in enumerate(self.units):
             outcome = self.delegated.pop(unit, None)
-            if outcome is not None:
-                self.parsed += 1
+            if outcome is not None:  # parsed and counted by a worker
                 self._apply(group[0], outcome)
                 if outcome.kv_id:
                     self.indexed += 1
@@ -1018,7 +1018,6 @@ def _write_in_workers(
 
     parts = _parts(delegable, tasks)
     results = _run_tasks(pool, queue, _write_segment, [(str(tmp), p) for p in parts], on_progress)
-    plan.parsed = 0  # counted again as the outcomes are taken
     segments, count = [], 0
     for segment, outcomes in results:
         if segment is not None:
@@ -1259,6 +1258,12 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
 # reads both back and compares every term, posting, length and stored field.
 
 _BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
+#: Postings of a term in fewer documents are kept in its term info (Whoosh's writer: 1,
+#: never). Most terms occur in one or two documents.
+INLINE_LIMIT = 4
+#: Posting blocks of fewer bytes are not compressed (Whoosh's writer: 0, always): zlib
+#: makes small blocks larger, and costs more time than anything else per block.
+COMPRESS_MIN = 100
 _COMPRESSION = 3  # zlib level of the blocks (W3Codec's compression)
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -1384,13 +1389,28 @@ def _from_positions(
     ns = docs[1::2]
     boost = fmt.field_boost
     weights = array("f", ns) if boost == 1.0 else array("f", (n * boost for n in ns))
-    encode = fmt.encode
+    if type(fmt) is not formats.Positions:
+        encode = fmt.encode
+        values = []
+        start = 0
+        for n in ns:
+            values.append(encode(poses[start : start + n]))
+            start += n
+        return ids, weights, values
+    # Positions.encode, faster: the count, then the pickled list of position deltas.
     values = []
     start = 0
     for n in ns:
-        values.append(encode(poses[start : start + n]))
+        if n == 1:
+            values.append(_ONE_POSITION + dumps([poses[start]], 2))
+        else:
+            chunk = poses[start : start + n]
+            values.append(pack_uint(n) + dumps(list(map(sub, chunk, chain((0,), chunk))), 2))
         start += n
     return ids, weights, values
+
+
+_ONE_POSITION = pack_uint(1)
 
 
 def _merged(
@@ -1423,10 +1443,37 @@ def _write_postings(
     fixedsize: int | None,
     lbytes: bytes | None,
 ) -> bytes:
-    """Write one term's posting blocks as W3PostingsWriter does; return its term info."""
+    """Write one term's posting blocks as W3PostingsWriter does; return its term info.
+
+    Postings of a term in fewer than :data:`INLINE_LIMIT` documents are kept in the term
+    info itself, and blocks whose data is under :data:`COMPRESS_MIN` bytes are stored
+    without compression: both are parts of Whoosh's format that its reader takes, and
+    both make the index smaller and faster to write (see docs/benchmarks.md)."""
+    count = len(ids)
+    if count < INLINE_LIMIT:
+        if lbytes is None:
+            minlength = maxlength = 0
+        else:
+            lens = bytes(map(lbytes.__getitem__, ids))
+            maxlength = max(lens)
+            minlength = min(lens.replace(b"\x00", b"")) if maxlength else 0
+        top = max(weights)
+        if fixedsize is None or fixedsize < 0:
+            inline_values: tuple[bytes, ...] = tuple(v for v in values if v)
+        elif fixedsize == 0:
+            inline_values = ()
+        elif isinstance(values, bytes):
+            inline_values = tuple(
+                values[k : k + fixedsize] for k in range(0, len(values), fixedsize)
+            )
+        else:
+            inline_values = tuple(v for v in values if v)
+        head = _TERMINFO.pack(
+            1, sum(weights), count, minlength, maxlength, top if top > 0 else 0, ids[0], ids[-1]
+        )
+        return head + dumps((tuple(ids), tuple(weights), inline_values), 2)
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
-    count = len(ids)
     total = 0.0
     maxweight: float = 0
     minlength = 0
@@ -1451,7 +1498,12 @@ def _write_postings(
         else:
             mini_values = b"".join(values[first:end])
         deltas = tuple(map(sub, bids, chain((0,), bids)))
-        data = zlib.compress(dumps((deltas, mini_weights, mini_values), 2), _COMPRESSION)
+        data = dumps((deltas, mini_weights, mini_values), 2)
+        if len(data) >= COMPRESS_MIN:
+            data = zlib.compress(data, _COMPRESSION)
+            compression = _COMPRESSION
+        else:
+            compression = 0
         block_max = max(bweights)
         block_maxweight = block_max if block_max > 0 else 0
         if lbytes is None:
@@ -1460,7 +1512,7 @@ def _write_postings(
             lens = bytes(map(lbytes.__getitem__, bids))
             block_maxlen = max(lens)
             block_min = min(lens.replace(b"\x00", b"")) if block_maxlen else 0
-        info = dumps((n, bids[-1], block_maxweight, _COMPRESSION, block_min, block_maxlen), 2)
+        info = dumps((n, bids[-1], block_maxweight, compression, block_min, block_maxlen), 2)
         size = len(info) + len(data)
         postfile.write_int(-size if end == count else size)
         postfile.write(info)

@@ -73,7 +73,13 @@ def _write(folder: Path, writer_class: type, key: str, batches: list[list[dict[s
 
 
 @pytest.mark.parametrize("copies", [1, 5])
-def test_segment_files_are_identical_to_whooshs(tmp_path: Path, copies: int) -> None:
+def test_segment_files_are_identical_to_whooshs(
+    tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Whoosh's settings (nothing inlined, every block compressed), the files are
+    Whoosh's byte for byte."""
+    monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
+    monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
     key, docs = _documents(copies)  # 5 copies: 180 documents, terms with several blocks
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
@@ -99,7 +105,9 @@ def _contents(ix: Any) -> tuple[list[Any], list[Any], list[Any]]:
             matcher = reader.postings(fieldname, btext)
             postings = []
             while matcher.is_active():
-                postings.append((matcher.id(), matcher.weight(), matcher.value()))
+                # An Existence field has no values: None from a block, "" when inlined.
+                value = matcher.value() or None
+                postings.append((matcher.id(), matcher.weight(), value))
                 matcher.next()
             stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length())
             terms.append((fieldname, btext, stats, info.max_weight(), postings))
@@ -110,6 +118,17 @@ def _contents(ix: Any) -> tuple[list[Any], list[Any], list[Any]]:
             for n in range(reader.doc_count_all())
         ]
     return terms, stored, lengths
+
+
+def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> None:
+    """With kvsearch's settings (short posting lists inlined, small blocks stored as
+    they are) the index reads back exactly like Whoosh's."""
+    key, docs = _documents(5)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
+    assert indexer.INLINE_LIMIT > 1
+    assert indexer.COMPRESS_MIN > 0
+    assert _contents(bulk_ix) == _contents(whoosh_ix)
 
 
 def test_merged_segments_read_like_whooshs(tmp_path: Path) -> None:
