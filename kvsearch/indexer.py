@@ -58,7 +58,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from kvsearch import __version__, store
-from kvsearch.analysis import Lexicon, register
+from kvsearch.analysis import Lexicon, is_registered, register
 from kvsearch.errors import (
     IndexCorruptError,
     IndexIntegrityError,
@@ -871,6 +871,9 @@ PROCS = 2
 PARALLEL_MIN = 2_000
 #: The most documents one worker writes into one segment.
 SEGMENT_DOCS = 25_000
+#: How worker processes start: "fork" where there is one (instant, and the workers share
+#: this process's caches), else "spawn".
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 #: Progress is reported every this many files.
 _PROGRESS_EVERY = 200
 
@@ -878,23 +881,27 @@ _worker_queue: Any = None
 _worker_parent = 0
 
 
-def _pool(lexicon_file: str | None) -> tuple[ProcessPoolExecutor, Any]:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _pool(lexicon: Lexicon | None, folder: Path) -> tuple[ProcessPoolExecutor, Any]:
+    context = multiprocessing.get_context(START_METHOD)
     queue = context.Queue()
     pool = ProcessPoolExecutor(
         max_workers=PROCS,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(queue, os.getpid(), lexicon_file),
+        initargs=(
+            queue,
+            os.getpid(),
+            None if lexicon is None else lexicon.key,
+            str(folder / LEXICON_FILE),
+        ),
     )
     return pool, queue
 
 
-def _init_worker(queue: Any, parent: int, lexicon_file: str | None) -> None:
+def _init_worker(queue: Any, parent: int, lexicon_key: str | None, lexicon_file: str) -> None:
     global _worker_queue, _worker_parent
     _worker_queue, _worker_parent = queue, parent
-    if lexicon_file is not None:
+    if lexicon_key is not None and not is_registered(lexicon_key):  # not inherited by fork
         register(Lexicon.load(Path(lexicon_file)))
 
 
@@ -952,7 +959,7 @@ def _scan_in_workers(
     counter: LexiconCounter,
 ) -> list[_File]:
     """:func:`_scan` of a full build (no records to compare with) in worker processes."""
-    pool, queue = _pool(None)
+    pool, queue = _pool(None, src)
     total = len(paths)
     done = 0
 
@@ -1009,7 +1016,7 @@ def _write_in_workers(
 ) -> tuple[list[Any], int]:
     """Parse and write the ``delegable`` units of the plan in worker processes, one
     segment per task; return the segments and the number of documents written."""
-    pool, queue = _pool(str(tmp / LEXICON_FILE))
+    pool, queue = _pool(lexicon, tmp)
     tasks = -(-len(delegable) // (PROCS * SEGMENT_DOCS)) * PROCS
 
     def on_progress(n: int, path: str) -> None:
