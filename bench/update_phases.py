@@ -20,6 +20,8 @@ from whoosh import writing
 from kvsearch import analysis, indexer, store
 
 TIMES: dict[str, list[float]] = {}
+#: The writer of documents: kvsearch's bulk writer where there is one.
+WRITER = getattr(indexer, "BulkWriter", writing.SegmentWriter)
 
 
 def wrap(owner: Any, name: str, label: str) -> None:
@@ -54,9 +56,9 @@ PHASES = [
     (store, "link_generation", "hard-link the generation"),
     (indexer, "_write", "write (below: parse, Whoosh)"),
     (indexer._Plan, "_parse", "  read and parse files"),
-    (writing.SegmentWriter, "add_document", "  Whoosh add_document (analysis)"),
+    (WRITER, "add_document", "  add_document (analysis)"),
     (writing.IndexWriter, "delete_by_term", "  Whoosh delete_by_term"),
-    (writing.SegmentWriter, "commit", "  Whoosh commit"),
+    (WRITER, "commit", "  commit (Whoosh's, or the bulk writer's)"),
     (indexer._Plan, "records", "plan: the new records"),
     (indexer, "_verify", "verify the document count"),
     (indexer, "_store_stems", "store the stems"),

@@ -296,3 +296,16 @@ def test_delta_of_another_records_file_is_refused(src: Path, tmp_path: Path) -> 
     report = update_index(src, ix)
     assert report.full
     assert "damaged" in report.reason
+
+
+def test_collector_disabled_by_the_caller_stays_disabled(src: Path, tmp_path: Path) -> None:
+    ix = tmp_path / "ix"
+    gc.disable()
+    try:
+        build_index(src, ix)
+        add_words(src / "2024Z18888.txt")
+        update_index(src, ix)
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
