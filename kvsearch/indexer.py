@@ -302,6 +302,7 @@ def _locked_run(
             src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
         )
     lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
+    counter = None  # every word of the corpus: not to be copied into the worker processes
     register(lexicon)
     plan = _Plan(files, base, report, progress)
     tmp = store.new_tmp_dir(target)
