@@ -39,6 +39,7 @@ import shutil
 import stat
 import struct
 import sys
+import threading
 import time
 import zlib
 from array import array
@@ -314,13 +315,14 @@ def _locked_run(
         )
     old = base.records if base else {}
     counter = None if base else LexiconCounter()
-    if counter is not None and PROCS > 1 and len(paths) >= PARALLEL_MIN:
+    if counter is not None and PROCS > 1 and len(paths) >= _parallel_min():
         files = _scan_in_workers(src, paths, report, progress, counter)
     else:
         files = _scan(
             src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
         )
     lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
+    counter = None  # every word of the corpus: not to be copied into the worker processes
     register(lexicon)
     if base is None:
         # Stemmed once here, not by the analysis of each document: the same work, and
@@ -919,7 +921,7 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
         if not update:
             ix, writer = _open_writer(tmp, ix, update)
             delegable = plan.delegable()
-            if PROCS > 1 and len(delegable) >= PARALLEL_MIN:
+            if PROCS > 1 and len(delegable) >= _parallel_min():
                 segments, count = _write_in_workers(tmp, plan, delegable, lexicon)
         for doc in plan.documents():
             if writer is None:
@@ -988,6 +990,13 @@ START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else 
 #: Progress is reported every this many files.
 _PROGRESS_EVERY = 200
 
+
+def _parallel_min() -> int:
+    """:data:`PARALLEL_MIN`; the crash tests lower it (``KVSEARCH_TEST_PARALLEL_MIN``) to
+    kill builds of a few files while their workers run."""
+    return int(os.environ.get("KVSEARCH_TEST_PARALLEL_MIN", PARALLEL_MIN))
+
+
 _worker_queue: Any = None
 _worker_parent = 0
 
@@ -1012,8 +1021,17 @@ def _pool(lexicon: Lexicon | None, folder: Path) -> tuple[ProcessPoolExecutor, A
 def _init_worker(queue: Any, parent: int, lexicon_key: str | None, lexicon_file: str) -> None:
     global _worker_queue, _worker_parent
     _worker_queue, _worker_parent = queue, parent
+    # A worker whose build was killed (SIGKILL included) ends within a second, even one
+    # waiting for a task that will never come.
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if lexicon_key is not None and not is_registered(lexicon_key):  # not inherited by fork
         register(Lexicon.load(Path(lexicon_file)))
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _worker_progress(done: int, path: str) -> None:
@@ -1033,6 +1051,7 @@ def _run_tasks(
     messages of the workers go to ``on_progress`` as they come."""
     with pool:
         futures = [pool.submit(fn, *task) for task in tasks]
+        store.pause_point(f"workers-{fn.__name__.strip('_')}")
         pending = set(futures)
         try:
             while pending:
