@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
 from whoosh import matching, qparser, query, scoring
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher as WhooshSearcher
 
 from kvsearch import store
@@ -639,7 +639,9 @@ class Searcher:
                 store.check_generation(self.index_dir, manifest)
                 lexicon = Lexicon.load(gen / LEXICON_FILE)
                 register(lexicon)
-                ix = whoosh_index.open_dir(str(gen))
+                # Plain file reads, no mmap: Whoosh copies each memory-mapped part it
+                # opens (postings, terms) into memory, about 1 GB at 90k documents.
+                ix = FileStorage(str(gen), supports_mmap=False, readonly=True).open_index()
                 searcher = ix.searcher(weighting=scoring.BM25F(B=_BM25_B, K1=_BM25_K1))
             except Exception as exc:  # noqa: BLE001 - any failure here means a damaged index
                 last_error = exc
