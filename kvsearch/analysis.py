@@ -45,7 +45,8 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 from pathlib import Path
 
 from snowballstemmer.dutch_porter_stemmer import DutchPorterStemmer
@@ -420,6 +421,36 @@ def term_positions(
             base += pos + 1 + VALUE_GAP
             pos = -1
     return positions
+
+
+def token_terms(
+    text: str, *, stem: bool = True, stops: bool = True, lexicon: Lexicon = EMPTY_LEXICON
+) -> list[tuple[str, ...]]:
+    """The terms at each position of ``text`` at index time, in order: exactly
+    :func:`analyze`'s terms grouped by position, without positions and spans."""
+    found = map(
+        lexicon.token_terms, _TOKEN_RE.findall(text), repeat(stem), repeat(stops), repeat(True)
+    )
+    return [terms for terms in found if terms]
+
+
+def term_spans(
+    text: str,
+    matches: Callable[[str], bool],
+    *,
+    stem: bool = True,
+    stops: bool = True,
+    lexicon: Lexicon = EMPTY_LEXICON,
+) -> list[tuple[int, int]]:
+    """The character spans of the tokens of ``text`` with a term for which ``matches`` is
+    true (index time, as :func:`analyze` gives them), in order."""
+    token_terms = lexicon.token_terms
+    out = []
+    for match in _TOKEN_RE.finditer(text):
+        terms = token_terms(match.group(), stem, stops, True)
+        if terms and any(map(matches, terms)):
+            out.append(match.span())
+    return out
 
 
 def query_terms(text: str, lexicon: Lexicon = EMPTY_LEXICON) -> list[str]:

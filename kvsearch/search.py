@@ -28,12 +28,16 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
 from typing import Any
 
 from whoosh import matching, qparser, query, scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher as WhooshSearcher
+from whoosh.util.numeric import byte_to_length
 
 from kvsearch import store
 from kvsearch.analysis import (
@@ -43,6 +47,8 @@ from kvsearch.analysis import (
     analyze,
     fold,
     register,
+    term_spans,
+    token_terms,
 )
 from kvsearch.errors import (
     IndexCorruptError,
@@ -626,6 +632,7 @@ class Searcher:
         self._ix: Any = None
         self._searcher: WhooshSearcher | None = None
         self._column_cache: dict[str, Any] = {}
+        self._bulk_query: _BulkQuery | None = None
         self.lexicon: Lexicon = EMPTY_LEXICON
         self._open()
 
@@ -875,6 +882,13 @@ class Searcher:
         """Every match (ascending document numbers) and the first ``n`` in ``sort`` order
         as (score, docnum); the score is 0.0 unless sorted by relevance."""
         allowed = self._allowed(filters)
+        if q is not None and sort == "relevance":
+            try:
+                scores = self._bulk_scores(q, allowed)
+            except _Unsupported:
+                pass
+            else:
+                return sorted(scores), _best(scores, n)
         if q is not None and allowed is not None and self._few(allowed):
             # One pass: score every allowed match, take the first n.
             scored = [(score, d) for d, score in self._scored(q, allowed).items()]
@@ -899,11 +913,34 @@ class Searcher:
         if q is None:
             return self._live() if allowed is None else allowed
         if allowed is None:
-            return sorted(self._s.docs_for_query(q))
+            return self._docs(q)
         if self._few(allowed):
-            return sorted(self._s.docs_for_query(query.And([q, _DocSet(allowed)])))
+            return self._docs(query.And([q, _DocSet(allowed)]))
         allow = set(allowed)
-        return sorted(d for d in self._s.docs_for_query(q) if d in allow)
+        return [d for d in self._docs(q) if d in allow]
+
+    @property
+    def _bulk(self) -> _BulkQuery:
+        if self._bulk_query is None:
+            self._bulk_query = _BulkQuery(self._s)
+        return self._bulk_query
+
+    def _docs(self, q: query.Query) -> list[int]:
+        """Every match of ``q``, ascending."""
+        try:
+            return sorted(self._bulk.docs(q))
+        except _Unsupported:
+            return sorted(self._s.docs_for_query(q))
+
+    def _bulk_scores(self, q: query.Query, allowed: list[int] | None) -> dict[int, float]:
+        """Every match of ``q`` among ``allowed`` (None: all) with its score; raises
+        _Unsupported for a query the bulk evaluator does not handle."""
+        if allowed is None:
+            return self._bulk.scores(q)
+        if self._few(allowed):
+            return self._bulk.scores(query.And([q, _DocSet(allowed)]))
+        allow = set(allowed)
+        return {d: s for d, s in self._bulk.scores(q).items() if d in allow}
 
     def _few(self, docs: list[int]) -> bool:
         """Whether ``docs`` are few enough to run a query on them only (see _DocSet)."""
@@ -919,7 +956,7 @@ class Searcher:
         ranges = numeric_ranges(filters)
         if tq is None and not ranges:
             return None
-        docs = sorted(self._s.docs_for_query(tq)) if tq is not None else self._live()
+        docs = self._docs(tq) if tq is not None else self._live()
         schema = self._s.schema
         for fieldname, lo, hi in ranges:
             field = schema[fieldname]
@@ -939,6 +976,12 @@ class Searcher:
         """The ``n`` best of ``docs`` by relevance: (score, docnum)."""
         if not docs or q is None:
             return []
+        try:
+            scores = self._bulk_scores(q, docs)
+        except _Unsupported:
+            pass
+        else:
+            return _best(scores, n)
         if self._few(docs):
             results = self._s.search(query.And([q, _DocSet(docs)]), limit=n)
         else:
@@ -1215,31 +1258,35 @@ def _contains_sequence(seq: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 class _PairText:
-    """A question/answer pair, analysed once: terms, positions and character spans."""
+    """A question/answer pair, analysed once: its terms, length and word sequences; the
+    character spans of matches only when a snippet is made."""
 
     def __init__(self, qa: QA, lexicon: Lexicon, exact: bool) -> None:
         self.qa = qa
-        self.q_tokens = list(analyze(qa.question, lexicon=lexicon))
-        self.a_tokens = list(analyze(qa.answer, lexicon=lexicon)) if qa.answer else []
-        self.terms = [t for t, *_ in self.q_tokens] + [t for t, *_ in self.a_tokens]
-        self.length = len({p for _t, p, *_ in self.q_tokens}) + len(
-            {p for _t, p, *_ in self.a_tokens}
-        )
-        self.sequence = _position_sequence(self.q_tokens) + _position_sequence(self.a_tokens)
-        self.q_exact: list[tuple[str, int, int, int]] = []
-        self.a_exact: list[tuple[str, int, int, int]] = []
+        self.lexicon = lexicon
+        q_terms = token_terms(qa.question, lexicon=lexicon)
+        a_terms = token_terms(qa.answer, lexicon=lexicon) if qa.answer else []
+        self.terms = [t for terms in q_terms for t in terms] + [
+            t for terms in a_terms for t in terms
+        ]
+        self.length = len(q_terms) + len(a_terms)
+        # One term per position (the first), for phrase checks.
+        self.sequence = [terms[0] for terms in q_terms] + [terms[0] for terms in a_terms]
+        self.exact_words: list[str] = []
         if exact:
-            self.q_exact = list(analyze(qa.question, stem=False, stops=False))
-            self.a_exact = list(analyze(qa.answer, stem=False, stops=False))
-        self.exact_words = _position_sequence(self.q_exact) + _position_sequence(self.a_exact)
+            self.exact_words = [
+                terms[0] for terms in token_terms(qa.question, stem=False, stops=False)
+            ] + [terms[0] for terms in token_terms(qa.answer, stem=False, stops=False)]
+
+    def _spans(self, text: str, key: Any, exact: set[str]) -> list[tuple[int, int]]:
+        found = set(term_spans(text, lambda t: key(t) is not None, lexicon=self.lexicon))
+        if exact:
+            found.update(term_spans(text, exact.__contains__, stem=False, stops=False))
+        return sorted(found)
 
     def snippet(self, key: Any, exact: set[str]) -> Fragment:
-        q_spans = sorted(
-            set(_spans(self.q_tokens, key)) | set(_spans(self.q_exact, exact.__contains__))
-        )
-        a_spans = sorted(
-            set(_spans(self.a_tokens, key)) | set(_spans(self.a_exact, exact.__contains__))
-        )
+        q_spans = self._spans(self.qa.question, key, exact)
+        a_spans = self._spans(self.qa.answer, key, exact) if self.qa.answer else []
         question = _fragment(self.qa.question, q_spans, width=_QUESTION_CHARS)
         if not self.qa.answer:
             return question
@@ -1253,22 +1300,6 @@ class _PairText:
             question.text + sep + answer.text,
             question.highlights + tuple((s + shift, e + shift) for s, e in answer.highlights),
         )
-
-
-def _position_sequence(tokens: list[tuple[str, int, int, int]]) -> list[str]:
-    """One term per position (the first), for phrase checks."""
-    seq: list[str] = []
-    last = None
-    for term, pos, _s, _e in tokens:
-        if pos != last:
-            seq.append(term)
-            last = pos
-    return seq
-
-
-def _spans(tokens: list[tuple[str, int, int, int]], matches: Any) -> list[tuple[int, int]]:
-    spans = sorted({(s, e) for term, _p, s, e in tokens if matches(term)})
-    return spans
 
 
 def _fragment(text: str, spans: list[tuple[int, int]], width: int = _SNIPPET_CHARS) -> Fragment:
@@ -1531,3 +1562,400 @@ def _pair_fragments(
     if not qa.answer:
         return question, None
     return question, _fragment(qa.answer, spans(qa.answer))
+
+
+# ---------------------------------------------------------------- bulk query evaluation
+#
+# Whoosh runs a query one document at a time through a tree of Python matcher objects:
+# about 50 µs per matching document, seconds for a query that matches most of a 90k index.
+# :class:`_BulkQuery` computes the same match sets and the same BM25F scores from whole
+# posting lists instead: each term's postings are read block by block (ids and weights as
+# arrays), scored with a table of the length normalisation per field, and combined with
+# dict and set operations. It handles the queries kvsearch builds (terms, prefixes, phrases,
+# And, Or, AndNot, document sets); anything else raises _Unsupported and runs on Whoosh.
+
+#: Decoded postings kept per searcher (ids + scores, 12 bytes each): about 50 MB at most.
+_POSTINGS_CACHE_LIMIT = 4_000_000
+
+
+def _best(scores: dict[int, float], n: int) -> list[tuple[float, int]]:
+    """The ``n`` best ``(score, docnum)``: highest score first, then lowest docnum (Whoosh's
+    order)."""
+    if n < len(scores):
+        # The n-th highest score; every document scoring at least that is a candidate.
+        least = heapq.nlargest(n, scores.values())[-1]
+        scores = {d: s for d, s in scores.items() if s >= least}
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
+    return [(score, d) for d, score in best]
+
+
+class _Unsupported(Exception):
+    """A query the bulk evaluator does not handle: run it on Whoosh."""
+
+
+class _BulkQuery:
+    def __init__(self, searcher: WhooshSearcher) -> None:
+        self._s = searcher
+        self._leaves = list(searcher.reader().leaf_readers())
+        self._schema = searcher.schema
+        self._postings: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._cached = 0
+        self._norms: dict[str, list[list[float]]] = {}
+        self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, float]] = {}
+
+    # ------------------------------------------------------------ public
+
+    def scores(self, q: Any) -> dict[int, float]:
+        """Every match of ``q`` with its score, as Whoosh scores it (BM25F). The result
+        may be shared: do not change it."""
+        self._memo: dict[int, tuple[Any, Any]] = {}
+        try:
+            return self._scored(q)
+        finally:
+            self._memo = {}
+
+    def docs(self, q: Any) -> set[int]:
+        """Every match of ``q`` (document numbers)."""
+        self._memo = {}
+        try:
+            return self._docset(q)
+        finally:
+            self._memo = {}
+
+    # ------------------------------------------------------------ evaluation
+
+    def _scored(self, q: Any) -> dict[int, float]:
+        # A relaxed query holds each word twice (all words, any word): evaluate it once.
+        found = self._memo.get(id(q))
+        if found is not None:
+            return found[1]
+        out = self._scored_node(q)
+        self._memo[id(q)] = (q, out)
+        return out
+
+    def _scored_node(self, q: Any) -> dict[int, float]:
+        cls = type(q)
+        if cls is query.Term:
+            out = self._term(q.fieldname, q.text)
+            return _boosted(out, q.boost)
+        if cls is query.Or:
+            out = self._sum([self._scored(s) for s in q.subqueries])
+            return _boosted(out, q.boost)
+        if cls is query.And:
+            subs = [self._scored(s) for s in q.subqueries]
+            out = _intersect(subs)
+            return _boosted(out, q.boost)
+        if cls is query.AndNot:
+            a = self._scored(q.a)
+            if not a:
+                return a
+            b = self._docset(q.b)
+            return {d: s for d, s in a.items() if d not in b}
+        if cls is query.Prefix:
+            return self._prefix(q)
+        if cls is query.Phrase:
+            return _boosted(self._phrase(q), q.boost)
+        if cls is _DocSet:
+            return dict.fromkeys(q.docs, 0.0)
+        if q is query.NullQuery:
+            return {}
+        raise _Unsupported(cls.__name__)
+
+    def _docset(self, q: Any) -> set[int]:
+        found = self._memo.get(id(q))
+        if found is not None:
+            return found[1]
+        out = self._docset_node(q)
+        self._memo[id(q)] = (q, out)
+        return out
+
+    def _docset_node(self, q: Any) -> set[int]:
+        cls = type(q)
+        if cls is query.Term:
+            return set(self._term(q.fieldname, q.text))
+        if cls is query.Or or cls is query.Prefix:
+            if cls is query.Prefix:
+                subs = [
+                    set(self._term(q.fieldname, t, text_bytes=True))
+                    for t in self._expand(q.fieldname, q.text)
+                ]
+            else:
+                subs = [self._docset(s) for s in q.subqueries]
+            if not subs:
+                return set()
+            subs.sort(key=len, reverse=True)
+            out = set(subs[0])
+            for sub in subs[1:]:
+                out |= sub
+            return out
+        if cls is query.And:
+            subs = sorted((self._docset(s) for s in q.subqueries), key=len)
+            out = set(subs[0])
+            for sub in subs[1:]:
+                out &= sub
+            return out
+        if cls is query.AndNot:
+            return self._docset(q.a) - self._docset(q.b)
+        if cls is query.Phrase:
+            return set(self._phrase(q))
+        if cls is _DocSet:
+            return set(q.docs)
+        if q is query.NullQuery:
+            return set()
+        raise _Unsupported(cls.__name__)
+
+    @staticmethod
+    def _sum(subs: list[dict[int, float]]) -> dict[int, float]:
+        subs = sorted((s for s in subs if s), key=len, reverse=True)
+        if not subs:
+            return {}
+        if len(subs) == 1:
+            return subs[0]
+        out = subs[0].copy()
+        get = out.get
+        for sub in subs[1:]:
+            # out[d] = out.get(d, 0.0) + s, looped in C.
+            keys = sub.keys()
+            out.update(zip(keys, map(add, map(get, keys, repeat(0.0)), sub.values()), strict=True))
+        return out
+
+    # ------------------------------------------------------------ terms
+
+    def _field(self, fieldname: str) -> Any:
+        if fieldname not in self._schema:
+            raise _Unsupported(fieldname)
+        field = self._schema[fieldname]
+        if not field.scorable or field.format is None:
+            raise _Unsupported(fieldname)
+        return field
+
+    def _expand(self, fieldname: str, prefix: str) -> list[bytes]:
+        self._field(fieldname)
+        found: set[bytes] = set()
+        for reader, _offset in self._leaves:
+            if fieldname in reader.schema:
+                found.update(reader.expand_prefix(fieldname, prefix))
+        return sorted(found)
+
+    def _term(self, fieldname: str, text: Any, text_bytes: bool = False) -> dict[int, float]:
+        field = self._field(fieldname)
+        btext = text if text_bytes else field.to_bytes(text)
+        ids, scores = self._term_postings(fieldname, btext)
+        return dict(zip(ids, scores, strict=True))
+
+    def _term_postings(self, fieldname: str, btext: bytes) -> tuple[array, array]:
+        key = (fieldname, btext)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
+        ids = array("I")
+        scores = array("d")
+        if any((fieldname, btext) in reader for reader, _o in self._leaves):
+            idf = self._s.idf(fieldname, btext)
+            norms = self._norm_tables(fieldname)
+            k = _BM25_K1 + 1
+            for (reader, offset), (lengths, norm) in zip(self._leaves, norms, strict=True):
+                if (fieldname, btext) not in reader:
+                    continue
+                local, weights, _values = _read_postings(reader, fieldname, btext, False)
+                scores.extend(
+                    [
+                        idf * ((w * k) / (w + norm[lengths[d]]))
+                        for d, w in zip(local, weights, strict=True)
+                    ]
+                )
+                if offset:
+                    ids.extend([d + offset for d in local])
+                else:
+                    ids.extend(local)
+        if self._cached + len(ids) > _POSTINGS_CACHE_LIMIT:
+            self._postings.clear()
+            self._cached = 0
+        self._postings[key] = (ids, scores)
+        self._cached += len(ids) + 1
+        return ids, scores
+
+    def _norm_tables(self, fieldname: str) -> list[tuple[Any, list[float]]]:
+        """Per segment: the field's length bytes by document, and BM25's length
+        normalisation by length byte (as Whoosh's ``bm25`` computes it)."""
+        found = self._norms.get(fieldname)
+        if found is None:
+            avgfl = self._s.avg_field_length(fieldname) or 1
+            b, k1 = _BM25_B, _BM25_K1
+            norm = [k1 * ((1 - b) + b * byte_to_length(i) / avgfl) for i in range(256)]
+            found = [(_length_bytes(reader, fieldname), norm) for reader, _o in self._leaves]
+            self._norms[fieldname] = found
+        return found
+
+    def _prefix(self, q: Any) -> dict[int, float]:
+        """A prefix scored as Whoosh scores it, segment by segment: one expansion is that
+        term's score (without the boost); several are the boosted sum of their scores, or
+        1.0 for every match in a segment of up to 5,000 documents (Whoosh's preloaded,
+        unscored union)."""
+        self._field(q.fieldname)
+        out: dict[int, float] = {}
+        for reader, offset in self._leaves:
+            if q.fieldname not in reader.schema:
+                continue
+            terms = [t for t in reader.expand_prefix(q.fieldname, q.text) if t]
+            if not terms:
+                continue
+            size = reader.doc_count_all()
+            per_term = []
+            for term in terms:
+                ids, scores = self._term_postings(q.fieldname, term)
+                lo = bisect.bisect_left(ids, offset)
+                hi = bisect.bisect_left(ids, offset + size, lo)
+                per_term.append(dict(zip(ids[lo:hi], scores[lo:hi], strict=True)))
+            if len(terms) == 1:
+                out.update(per_term[0])
+            elif len(terms) < query.Or.TOO_MANY_CLAUSES and (len(terms) == 2 or size > 5000):
+                out.update(_boosted(self._sum(per_term), q.boost))
+            else:
+                for found in per_term:
+                    out.update(dict.fromkeys(found, 1.0))
+        return out
+
+    # ------------------------------------------------------------ phrases
+
+    def _phrase(self, q: Any) -> dict[int, float]:
+        """Documents with the words in order, next to each other; the score is the sum
+        of the words' scores (Whoosh's SpanNear2 over an intersection)."""
+        if q.slop != 1 or not q.words:
+            raise _Unsupported("phrase with slop")
+        field = self._field(q.fieldname)
+        if not field.format.supports("positions"):
+            raise _Unsupported("phrase without positions")
+        words = tuple(field.to_bytes(w) for w in q.words)
+        key = (q.fieldname, words)
+        found = self._phrases.get(key)
+        if found is not None:
+            return found
+        per_word = [self._term(q.fieldname, w, text_bytes=True) for w in words]
+        both = _intersect(per_word) if len(per_word) > 1 else per_word[0]
+        if len(words) > 1 and both:
+            keep = self._phrase_docs(q.fieldname, field, words, both)
+            both = {d: s for d, s in both.items() if d in keep}
+        if len(self._phrases) > 256:
+            self._phrases.clear()
+        self._phrases[key] = both
+        return both
+
+    def _phrase_docs(
+        self, fieldname: str, field: Any, words: tuple[bytes, ...], candidates: dict[int, float]
+    ) -> set[int]:
+        decode = field.format.decode_positions
+        keep: set[int] = set()
+        for reader, offset in self._leaves:
+            end = offset + reader.doc_count_all()
+            local = {d - offset for d in candidates if offset <= d < end}
+            if not local:
+                continue
+            positions: list[dict[int, bytes]] = []
+            for word in words:
+                ids, _w, values = _read_postings(reader, fieldname, word, True)
+                positions.append({d: v for d, v in zip(ids, values, strict=True) if d in local})
+            for d in local:
+                starts = set(decode(positions[0][d]))
+                for i, per_doc in enumerate(positions[1:], 1):
+                    starts &= {p - i for p in decode(per_doc[d])}
+                    if not starts:
+                        break
+                if starts:
+                    keep.add(d + offset)
+        return keep
+
+
+def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
+    if boost == 1.0 or not scores:
+        return scores
+    return {d: s * boost for d, s in scores.items()}
+
+
+def _intersect(subs: list[dict[int, float]]) -> dict[int, float]:
+    if not all(subs):
+        return {}
+    order = sorted(range(len(subs)), key=lambda i: len(subs[i]))
+    smallest = subs[order[0]]
+    keys = set(smallest)
+    for i in order[1:]:
+        keys &= subs[i].keys()
+    totals: Any = map(subs[0].__getitem__, keys)
+    for sub in subs[1:]:
+        totals = map(add, totals, map(sub.__getitem__, keys))
+    return dict(zip(keys, totals, strict=True))
+
+
+def _read_postings(
+    reader: Any, fieldname: str, btext: bytes, values: bool
+) -> tuple[Sequence[int], Sequence[float], Sequence[Any]]:
+    """A term's postings in one segment: local document numbers, weights and (when asked)
+    values, deleted documents left out. Whole blocks at a time from Whoosh's W3 posting
+    format; any other matcher one posting at a time."""
+    m = reader.postings(fieldname, btext)
+    deleted = None
+    if isinstance(m, matching.FilterMatcher):  # a segment with deleted documents
+        deleted = reader.deleted_docs_set
+        m = m.child
+    ids: Any
+    weights: Any
+    vals: list[Any] = []
+    if (
+        hasattr(m, "_read_data")
+        and hasattr(m, "_next_block")
+        and not getattr(m, "_byteids", True)
+        and getattr(m, "_data", 0) is None
+    ):
+        ids = array("I")
+        weights = array("d")
+        while True:
+            m._read_data()
+            block_ids, block_weights, block_values = m._data
+            n = len(block_ids)
+            ids.extend(accumulate(block_ids))
+            if block_weights is None:
+                weights.extend(repeat(1.0, n))
+            elif isinstance(block_weights, float):
+                weights.extend(repeat(block_weights, n))
+            else:
+                weights.extend(block_weights)
+            if values:
+                vals.extend(block_values)
+            if m._lastblock:
+                break
+            m._next_block()
+    else:
+        ids, weights = [], []
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if values:
+                vals.append(m.value())
+            m.next()
+    if deleted:
+        keep = [i for i, d in enumerate(ids) if d not in deleted]
+        ids = [ids[i] for i in keep]
+        weights = [weights[i] for i in keep]
+        if values:
+            vals = [vals[i] for i in keep]
+    return ids, weights, vals
+
+
+def _length_bytes(reader: Any, fieldname: str) -> Any:
+    """A segment's length byte of a field for each document (Whoosh's ``_<field>_len``
+    column), read in one piece."""
+    n = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:
+        column = None
+    if column is None:
+        return bytes(n)
+    try:
+        count = min(column._count, n)
+        data = column._dbfile.get_array(column._basepos, column._typecode, count)
+    except (AttributeError, TypeError):
+        return [column[i] for i in range(n)]
+    if count < n:
+        data.extend([column[i] for i in range(count, n)])
+    return data
