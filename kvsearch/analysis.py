@@ -46,7 +46,6 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from itertools import repeat
 from pathlib import Path
 
 from snowballstemmer.dutch_porter_stemmer import DutchPorterStemmer
@@ -179,6 +178,7 @@ class Lexicon:
         self._splits: dict[str, tuple[str, ...]] = {}
         self._rights: dict[str, tuple[str, ...]] = {}
         self._tokens: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
+        self._modes: dict[tuple[bool, bool], dict[str, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------ building and storing
 
@@ -212,6 +212,7 @@ class Lexicon:
         lexicon._splits = {}
         lexicon._rights = {}
         lexicon._tokens = {}
+        lexicon._modes = {}
         return lexicon
 
     # ------------------------------------------------------------ terms
@@ -273,6 +274,40 @@ class Lexicon:
             self._tokens.clear()
         self._tokens[key] = result
         return result
+
+    def index_terms(
+        self, tokens: list[str], stemmed: bool, stops: bool, stubs: Stubs | None = None
+    ) -> list[tuple[str, ...]]:
+        """:meth:`token_terms` at index time of each token, those without terms left out;
+        looked up in bulk (one dict per mode, keyed by the token alone).
+
+        ``stubs`` (see :class:`Stubs`): only tokens that may have a term starting with one
+        of them are stemmed; the others keep their unstemmed terms, which cannot start with
+        a stub either. Which tokens have terms does not depend on stemming."""
+        if stubs is None or not stemmed:
+            return [terms for terms in self._mode_terms(tokens, stemmed, stops) if terms]
+        out = []
+        search = stubs.search
+        for token, plain in zip(tokens, self._mode_terms(tokens, False, stops), strict=True):
+            if plain:
+                if search(plain[0]):
+                    out.append(self._mode_terms([token], True, stops)[0])
+                else:
+                    out.append(plain)
+        return out
+
+    def _mode_terms(self, tokens: list[str], stemmed: bool, stops: bool) -> list[tuple[str, ...]]:
+        cache = self._modes.get((stemmed, stops))
+        if cache is None:
+            cache = self._modes[(stemmed, stops)] = {}
+        found = list(map(cache.get, tokens))
+        if None in found:
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            for i, terms in enumerate(found):
+                if terms is None:
+                    found[i] = cache[tokens[i]] = self.token_terms(tokens[i], stemmed, stops, True)
+        return found  # type: ignore[return-value]
 
     def split(self, word: str) -> tuple[str, ...]:
         """The parts of a compound (each a corpus word), or () when it is not one."""
@@ -424,14 +459,17 @@ def term_positions(
 
 
 def token_terms(
-    text: str, *, stem: bool = True, stops: bool = True, lexicon: Lexicon = EMPTY_LEXICON
+    text: str,
+    *,
+    stem: bool = True,
+    stops: bool = True,
+    lexicon: Lexicon = EMPTY_LEXICON,
+    stubs: Stubs | None = None,
 ) -> list[tuple[str, ...]]:
     """The terms at each position of ``text`` at index time, in order: exactly
-    :func:`analyze`'s terms grouped by position, without positions and spans."""
-    found = map(
-        lexicon.token_terms, _TOKEN_RE.findall(text), repeat(stem), repeat(stops), repeat(True)
-    )
-    return [terms for terms in found if terms]
+    :func:`analyze`'s terms grouped by position, without positions and spans (with
+    ``stubs``: see :meth:`Lexicon.index_terms`)."""
+    return lexicon.index_terms(_TOKEN_RE.findall(text), stem, stops, stubs)
 
 
 def term_spans(
@@ -441,16 +479,47 @@ def term_spans(
     stem: bool = True,
     stops: bool = True,
     lexicon: Lexicon = EMPTY_LEXICON,
+    stubs: Stubs | None = None,
 ) -> list[tuple[int, int]]:
     """The character spans of the tokens of ``text`` with a term for which ``matches`` is
-    true (index time, as :func:`analyze` gives them), in order."""
+    true (index time, as :func:`analyze` gives them), in order. With ``stubs``, only
+    tokens that may have a term starting with a stub are looked at (see
+    :meth:`Lexicon.index_terms`): ``matches`` must be false for any other term."""
     token_terms = lexicon.token_terms
     out = []
     for match in _TOKEN_RE.finditer(text):
-        terms = token_terms(match.group(), stem, stops, True)
+        token = match.group()
+        if stubs is not None and stem:
+            plain = token_terms(token, False, stops, True)
+            if not plain or not stubs.search(plain[0]):
+                continue
+        terms = token_terms(token, stem, stops, True)
         if terms and any(map(matches, terms)):
             out.append(match.span())
     return out
+
+
+class Stubs:
+    """The first two letters of some stemmed terms, to skip stemming words that cannot
+    have any of these terms (see :meth:`Lexicon.index_terms`).
+
+    A word's terms (its stem, and the stems of its compound parts or hyphenated parts)
+    each begin with two letters found in the folded word: Snowball changes a Dutch word
+    only after its first syllable (vowel undoubling included: *jaar* -> *jar*) and
+    kvsearch's corrections only change endings; the exceptions are the irregular forms of
+    :data:`STEM_OVERRIDES` (*leden* -> *lid*), whose own first letters are added.
+    ``tests/test_analysis.py`` checks this on every word of a corpus lexicon.
+    """
+
+    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = ()) -> None:
+        terms = set(terms)
+        stubs = {t[:2] for t in terms} | {p[:2] for p in prefixes}
+        for word in STEM_OVERRIDES:
+            if stem(word) in terms or any(stem(word).startswith(p) for p in prefixes):
+                stubs.add(word[:2])
+        self.stubs = frozenset(s for s in stubs if s)
+        pattern = "|".join(re.escape(s) for s in sorted(self.stubs)) or "(?!)"
+        self.search = re.compile(pattern).search
 
 
 def query_terms(text: str, lexicon: Lexicon = EMPTY_LEXICON) -> list[str]:

@@ -21,12 +21,16 @@ import copy
 import datetime as dt
 import functools
 import heapq
+import io
 import math
 import os
+import pickle
 import re
+import struct
+import zlib
 from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, repeat
 from operator import add
@@ -44,6 +48,7 @@ from kvsearch.analysis import (
     EMPTY_LEXICON,
     STOPWORDS,
     Lexicon,
+    Stubs,
     analyze,
     fold,
     register,
@@ -97,13 +102,33 @@ class Fragment:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
 class QuestionMatch:
-    """A question/answer pair of a hit, scored on that pair alone."""
+    """A question/answer pair of a hit, scored on that pair alone. The snippet is made
+    when it is first asked for (a hit names all its matching pairs; few are shown)."""
 
-    nr: int
-    score: float
-    snippet: Fragment
+    __slots__ = ("_snippet", "nr", "score")
+
+    def __init__(self, nr: int, score: float, snippet: Fragment | Callable[[], Fragment]):
+        self.nr = nr
+        self.score = score
+        self._snippet = snippet
+
+    @property
+    def snippet(self) -> Fragment:
+        if not isinstance(self._snippet, Fragment):
+            self._snippet = self._snippet()
+        return self._snippet
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuestionMatch):
+            return NotImplemented
+        return (self.nr, self.score, self.snippet) == (other.nr, other.score, other.snippet)
+
+    def __hash__(self) -> int:
+        return hash((self.nr, self.score))
+
+    def __repr__(self) -> str:
+        return f"QuestionMatch(nr={self.nr!r}, score={self.score!r}, snippet={self.snippet!r})"
 
 
 @dataclass(frozen=True)
@@ -1187,6 +1212,8 @@ class _QuestionScorer:
     def __init__(self, searcher: WhooshSearcher, words: QueryWords, lexicon: Lexicon) -> None:
         self.words = words
         self.lexicon = lexicon
+        # Stem only the words that may match (all of them when stemmed phrases are checked).
+        self.stubs = None if words.phrases else Stubs(words.terms, words.prefixes)
         n = max(1, searcher.doc_count())
         self.idf: dict[str, float] = {}
         for term in words.terms:
@@ -1214,7 +1241,7 @@ class _QuestionScorer:
         if not self.words or not kv.questions:
             return []
         exact = bool(self.words.exact)
-        pairs = [_PairText(qa, self.lexicon, exact) for qa in kv.questions]
+        pairs = [_PairText(qa, self.lexicon, exact, self.stubs) for qa in kv.questions]
         avg = sum(p.length for p in pairs) / len(pairs) or 1.0
         title = {t for t, *_ in analyze(kv.title, lexicon=self.lexicon)}
         if exact:
@@ -1223,7 +1250,7 @@ class _QuestionScorer:
         for pair in pairs:
             score = self._score(pair, avg, title)
             if score > 0:
-                snippet = pair.snippet(self._key, self.words.exact)
+                snippet = functools.partial(pair.snippet, self._key, self.words.exact)
                 out.append(QuestionMatch(pair.qa.nr, round(score, 4), snippet))
         out.sort(key=lambda m: (-m.score, m.nr))
         return out
@@ -1261,11 +1288,12 @@ class _PairText:
     """A question/answer pair, analysed once: its terms, length and word sequences; the
     character spans of matches only when a snippet is made."""
 
-    def __init__(self, qa: QA, lexicon: Lexicon, exact: bool) -> None:
+    def __init__(self, qa: QA, lexicon: Lexicon, exact: bool, stubs: Stubs | None) -> None:
         self.qa = qa
         self.lexicon = lexicon
-        q_terms = token_terms(qa.question, lexicon=lexicon)
-        a_terms = token_terms(qa.answer, lexicon=lexicon) if qa.answer else []
+        self.stubs = stubs
+        q_terms = token_terms(qa.question, lexicon=lexicon, stubs=stubs)
+        a_terms = token_terms(qa.answer, lexicon=lexicon, stubs=stubs) if qa.answer else []
         self.terms = [t for terms in q_terms for t in terms] + [
             t for terms in a_terms for t in terms
         ]
@@ -1279,7 +1307,8 @@ class _PairText:
             ] + [terms[0] for terms in token_terms(qa.answer, stem=False, stops=False)]
 
     def _spans(self, text: str, key: Any, exact: set[str]) -> list[tuple[int, int]]:
-        found = set(term_spans(text, lambda t: key(t) is not None, lexicon=self.lexicon))
+        matches = lambda t: key(t) is not None  # noqa: E731
+        found = set(term_spans(text, matches, lexicon=self.lexicon, stubs=self.stubs))
         if exact:
             found.update(term_spans(text, exact.__contains__, stem=False, stops=False))
         return sorted(found)
@@ -1589,6 +1618,10 @@ def _best(scores: dict[int, float], n: int) -> list[tuple[float, int]]:
     return [(score, d) for d, score in best]
 
 
+_INT = struct.Struct("!i")
+_W3_MAGIC = b"W3Bl"
+
+
 class _Unsupported(Exception):
     """A query the bulk evaluator does not handle: run it on Whoosh."""
 
@@ -1890,55 +1923,85 @@ def _read_postings(
     reader: Any, fieldname: str, btext: bytes, values: bool
 ) -> tuple[Sequence[int], Sequence[float], Sequence[Any]]:
     """A term's postings in one segment: local document numbers, weights and (when asked)
-    values, deleted documents left out. Whole blocks at a time from Whoosh's W3 posting
-    format; any other matcher one posting at a time."""
-    m = reader.postings(fieldname, btext)
-    deleted = None
-    if isinstance(m, matching.FilterMatcher):  # a segment with deleted documents
-        deleted = reader.deleted_docs_set
-        m = m.child
-    ids: Any
-    weights: Any
-    vals: list[Any] = []
-    if (
-        hasattr(m, "_read_data")
-        and hasattr(m, "_next_block")
-        and not getattr(m, "_byteids", True)
-        and getattr(m, "_data", 0) is None
-    ):
-        ids = array("I")
-        weights = array("d")
-        while True:
-            m._read_data()
-            block_ids, block_weights, block_values = m._data
-            n = len(block_ids)
-            ids.extend(accumulate(block_ids))
-            if block_weights is None:
-                weights.extend(repeat(1.0, n))
-            elif isinstance(block_weights, float):
-                weights.extend(repeat(block_weights, n))
-            else:
-                weights.extend(block_weights)
-            if values:
-                vals.extend(block_values)
-            if m._lastblock:
-                break
-            m._next_block()
-    else:
-        ids, weights = [], []
+    values, deleted documents left out. Read in one piece and decoded block by block
+    (Whoosh's W3 posting format); through Whoosh's matcher when that is not possible."""
+    found = _read_w3_postings(reader, fieldname, btext, values)
+    if found is None:
+        ids: list[int] = []
+        weights: list[float] = []
+        vals: list[Any] = []
+        m = reader.postings(fieldname, btext)
         while m.is_active():
             ids.append(m.id())
             weights.append(m.weight())
             if values:
                 vals.append(m.value())
             m.next()
-    if deleted:
-        keep = [i for i, d in enumerate(ids) if d not in deleted]
-        ids = [ids[i] for i in keep]
-        weights = [weights[i] for i in keep]
+        return ids, weights, vals
+    ids_, weights_, vals_ = found
+    if reader.has_deletions():
+        deleted = reader.deleted_docs_set
+        keep = [i for i, d in enumerate(ids_) if d not in deleted]
+        return (
+            [ids_[i] for i in keep],
+            [weights_[i] for i in keep],
+            [vals_[i] for i in keep] if values else [],
+        )
+    return ids_, weights_, vals_
+
+
+def _read_w3_postings(
+    reader: Any, fieldname: str, btext: bytes, values: bool
+) -> tuple[Any, Any, list[Any]] | None:
+    """The postings of a term in Whoosh's W3 format, all deleted documents included; None
+    when the segment is not in that format. A posting list is a series of blocks: the
+    block's length (negative for the last block), a pickled info tuple (count, last id,
+    max weight, compression, min and max length) and the pickled, possibly compressed,
+    tuple (id deltas, weights, values), after a 4-byte tag."""
+    terms = getattr(reader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    if postfile is None or not hasattr(terms, "term_info"):
+        return None
+    try:
+        info = terms.term_info(fieldname, btext)
+    except Exception:  # noqa: BLE001 - an unknown layout: use Whoosh's matcher
+        return None
+    if info.is_inlined():
+        ids, weights, vals = info.inlined_postings()
+        return list(ids), list(weights), list(vals) if values else []
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length unpacked
+        length = length[0]
+    raw = postfile.get(offset, length)
+    if raw[:4] != _W3_MAGIC:
+        return None
+    buf = io.BytesIO(raw)
+    ids_out = array("I")
+    weights_out = array("d")
+    vals_out: list[Any] = []
+    pos = 4
+    last = False
+    while not last and pos < length:
+        size = _INT.unpack_from(raw, pos)[0]
+        if size < 0:
+            last, size = True, -size
+        buf.seek(pos + 4)
+        count, _maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
+        data = raw[buf.tell() : pos + 4 + size]
+        pos += 4 + size
+        if compression:
+            data = zlib.decompress(data)
+        block_ids, block_weights, block_values = pickle.loads(data)
+        ids_out.extend(accumulate(block_ids))
+        if block_weights is None:
+            weights_out.extend(repeat(1.0, count))
+        elif isinstance(block_weights, float):
+            weights_out.extend(repeat(block_weights, count))
+        else:
+            weights_out.extend(block_weights)
         if values:
-            vals = [vals[i] for i in keep]
-    return ids, weights, vals
+            vals_out.extend(block_values)
+    return ids_out, weights_out, vals_out
 
 
 def _length_bytes(reader: Any, fieldname: str) -> Any:
