@@ -42,6 +42,7 @@ import gzip
 import hashlib
 import json
 import math
+import pickle
 import re
 import unicodedata
 from collections import Counter
@@ -196,14 +197,33 @@ class Lexicon:
         return cls(words, names)
 
     def save(self, path: Path) -> None:
+        """Write the lexicon to ``path`` (gzipped JSON, the lasting form) and a pickled
+        copy beside it (:data:`FAST_SUFFIX`), about five times faster to load. The copy
+        names the JSON file it was made with (a hash of its bytes): a copy that does not
+        match it is ignored."""
         data = {"key": self.key, "names": sorted(self.names), "words": self.words}
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=5) as f:
-            json.dump(data, f, ensure_ascii=True, separators=(",", ":"))
+        raw = gzip.compress(
+            json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii"),
+            compresslevel=5,
+            mtime=0,
+        )
+        path.write_bytes(raw)
+        fast = {"source": hashlib.sha1(raw, usedforsecurity=False).hexdigest(), **data}
+        fast_path(path).write_bytes(pickle.dumps(fast, protocol=4))
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
+        raw = path.read_bytes()
+        data = None
+        try:
+            fast = pickle.loads(fast_path(path).read_bytes())
+        except Exception:  # noqa: BLE001 - no usable copy: read the JSON
+            fast = None
+        source = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+        if isinstance(fast, dict) and fast.get("source") == source:
+            data = fast
+        if data is None:
+            data = json.loads(gzip.decompress(raw).decode("utf-8"))
         lexicon = cls.__new__(cls)
         lexicon.words = data["words"]
         lexicon.names = frozenset(data["names"])
@@ -363,6 +383,15 @@ class Lexicon:
             base = left[: -len(link)]
             if left.endswith(link) and len(base) >= shortest and self._is_part(base):
                 yield base
+
+
+#: The pickled copy of a saved lexicon is the JSON file's path with this suffix added.
+FAST_SUFFIX = ".pickle"
+
+
+def fast_path(path: Path) -> Path:
+    """Where :meth:`Lexicon.save` puts the pickled copy of the lexicon saved at ``path``."""
+    return path.with_name(path.name + FAST_SUFFIX)
 
 
 #: The lexicon of an empty corpus: no compounds, no names.
