@@ -32,8 +32,8 @@ from array import array
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from operator import add
+from itertools import accumulate, compress, filterfalse, repeat
+from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -939,6 +939,10 @@ class Searcher:
             return self._live() if allowed is None else allowed
         if allowed is None:
             return self._docs(q)
+        try:
+            return sorted(self._bulk.docs(q, only=allowed))
+        except _Unsupported:
+            pass
         if self._few(allowed):
             return self._docs(query.And([q, _DocSet(allowed)]))
         allow = set(allowed)
@@ -962,10 +966,7 @@ class Searcher:
         _Unsupported for a query the bulk evaluator does not handle."""
         if allowed is None:
             return self._bulk.scores(q)
-        if self._few(allowed):
-            return self._bulk.scores(query.And([q, _DocSet(allowed)]))
-        allow = set(allowed)
-        return {d: s for d, s in self._bulk.scores(q).items() if d in allow}
+        return self._bulk.scores(q, only=allowed)
 
     def _few(self, docs: list[int]) -> bool:
         """Whether ``docs`` are few enough to run a query on them only (see _DocSet)."""
@@ -981,14 +982,32 @@ class Searcher:
         ranges = numeric_ranges(filters)
         if tq is None and not ranges:
             return None
-        docs = self._docs(tq) if tq is not None else self._live()
+        docs = self._docs(tq) if tq is not None else None
         schema = self._s.schema
         for fieldname, lo, hi in ranges:
             field = schema[fieldname]
             low, high = field.to_column_value(lo), field.to_column_value(hi)
-            values = self._numbers(fieldname)
-            docs = [d for d in docs if low <= values[d] <= high]
+            if docs is not None and len(docs) < 2000:
+                values = self._numbers(fieldname)
+                docs = [d for d in docs if low <= values[d] <= high]
+            else:
+                inside = self._in_range(fieldname, low, high)
+                docs = sorted(inside if docs is None else inside.intersection(docs))
         return docs
+
+    def _in_range(self, fieldname: str, low: int, high: int) -> set[int]:
+        """The live documents whose numeric column value is in ``[low, high]``."""
+        cached = self._column_cache.get("sorted:" + fieldname)
+        if cached is None:
+            values = self._numbers(fieldname)
+            live = self._live()
+            order = sorted(live, key=values.__getitem__)
+            cached = ([values[d] for d in order], order)
+            self._column_cache["sorted:" + fieldname] = cached
+        keys, order = cached
+        lo = bisect.bisect_left(keys, low)
+        hi = bisect.bisect_right(keys, high, lo)
+        return set(order[lo:hi])
 
     def _live(self) -> list[int]:
         """Every document number that is not deleted, ascending."""
@@ -1051,16 +1070,50 @@ class Searcher:
         self, docs: list[int], names: Sequence[str], limit: int
     ) -> dict[str, list[tuple[str, int]]]:
         columns = {"days" if n == "answer-time" else n for n in names}
-        return facet_counts({c: self._counts(c, docs) for c in columns}, names, limit)
+        parts = self._segment_parts(docs)
+        return facet_counts({c: self._counts(c, docs, parts) for c in columns}, names, limit)
 
-    def _counts(self, name: str, docs: list[int]) -> Counter[bytes]:
-        """How many of ``docs`` (ascending) have each value of a facet column."""
+    def _segment_parts(self, docs: list[int]) -> dict[int, tuple[Sequence[int], list[int] | None]]:
+        """Per segment (by first document number): the segment-local numbers of ``docs``
+        and, when they are more than half the segment, the local numbers of the other
+        documents (fewer to count: see :meth:`_counts`)."""
+        parts: dict[int, tuple[Sequence[int], list[int] | None]] = {}
+        for reader, offset in self._s.reader().leaf_readers():
+            size = reader.doc_count_all()
+            local = _local_docs(docs, offset, offset + size)
+            rest = None
+            if 2 * len(local) > size:
+                inside = set(local)
+                rest = list(filterfalse(inside.__contains__, range(size)))
+            parts[offset] = (local, rest)
+        return parts
+
+    def _counts(
+        self, name: str, docs: list[int], parts: dict[int, Any] | None = None
+    ) -> Counter[bytes]:
+        """How many of ``docs`` (ascending) have each value of a facet column: the value
+        references of the documents counted in C, or those of the other documents
+        subtracted from the whole segment's counts when they are fewer."""
+        parts = parts or self._segment_parts(docs)
         out: Counter[bytes] = Counter()
         for offset, end, reader in self._facet_readers(name):
-            local = _local_docs(docs, offset, end)
-            if local:
-                uniques = reader.uniques
-                for ref, n in Counter(map(reader.refs.__getitem__, local)).items():
+            local, rest = parts[offset]
+            if not local:
+                continue
+            refs = reader.refs
+            if rest is None:
+                counts = Counter(_gather(refs, local))
+            else:
+                key = f"total:{name}:{offset}"
+                total = self._column_cache.get(key)
+                if total is None:
+                    total = self._column_cache[key] = Counter(refs[: end - offset])
+                counts = total.copy()
+                for ref, n in Counter(_gather(refs, rest)).items():
+                    counts[ref] -= n
+            uniques = reader.uniques
+            for ref, n in counts.items():
+                if n > 0:
                     out[uniques[ref]] += n
         return out
 
@@ -1243,7 +1296,11 @@ class _QuestionScorer:
         exact = bool(self.words.exact)
         pairs = [_PairText(qa, self.lexicon, exact, self.stubs) for qa in kv.questions]
         avg = sum(p.length for p in pairs) / len(pairs) or 1.0
-        title = {t for t, *_ in analyze(kv.title, lexicon=self.lexicon)}
+        title = {
+            t
+            for terms in token_terms(kv.title, lexicon=self.lexicon, stubs=self.stubs)
+            for t in terms
+        }
         if exact:
             title |= {"=" + t for t, *_ in analyze(kv.title, stem=False, stops=False)}
         out = []
@@ -1394,6 +1451,13 @@ def _local_docs(docs: list[int], offset: int, end: int) -> Sequence[int]:
     if offset == 0:
         return docs[lo:hi] if (lo, hi) != (0, len(docs)) else docs
     return [d - offset for d in docs[lo:hi]]
+
+
+def _gather(refs: Sequence[int], docs: Sequence[int]) -> Sequence[int]:
+    """``[refs[d] for d in docs]``, in C."""
+    if len(docs) > 1:
+        return itemgetter(*docs)(refs)  # type: ignore[no-any-return]
+    return [refs[d] for d in docs]
 
 
 def _check_paging(limit: int, page: int) -> None:
@@ -1635,25 +1699,32 @@ class _BulkQuery:
         self._cached = 0
         self._norms: dict[str, list[list[float]]] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, float]] = {}
+        self._start(None)
 
     # ------------------------------------------------------------ public
 
-    def scores(self, q: Any) -> dict[int, float]:
-        """Every match of ``q`` with its score, as Whoosh scores it (BM25F). The result
-        may be shared: do not change it."""
-        self._memo: dict[int, tuple[Any, Any]] = {}
+    def scores(self, q: Any, only: Sequence[int] | None = None) -> dict[int, float]:
+        """Every match of ``q`` with its score, as Whoosh scores it (BM25F); with ``only``
+        (ascending document numbers), the matches among those. The result may be shared:
+        do not change it."""
+        self._start(only)
         try:
             return self._scored(q)
         finally:
-            self._memo = {}
+            self._start(None)
 
-    def docs(self, q: Any) -> set[int]:
-        """Every match of ``q`` (document numbers)."""
-        self._memo = {}
+    def docs(self, q: Any, only: Sequence[int] | None = None) -> set[int]:
+        """Every match of ``q`` (document numbers), or those among ``only``."""
+        self._start(only)
         try:
             return self._docset(q)
         finally:
-            self._memo = {}
+            self._start(None)
+
+    def _start(self, only: Sequence[int] | None) -> None:
+        self._memo: dict[int, tuple[Any, Any]] = {}
+        self._only = None if only is None else set(only)
+        self._only_sorted = only
 
     # ------------------------------------------------------------ evaluation
 
@@ -1705,7 +1776,7 @@ class _BulkQuery:
     def _docset_node(self, q: Any) -> set[int]:
         cls = type(q)
         if cls is query.Term:
-            return set(self._term(q.fieldname, q.text))
+            return set(self._term(q.fieldname, q.text))  # (restricted by _term)
         if cls is query.Or or cls is query.Prefix:
             if cls is query.Prefix:
                 subs = [
@@ -1774,7 +1845,22 @@ class _BulkQuery:
         field = self._field(fieldname)
         btext = text if text_bytes else field.to_bytes(text)
         ids, scores = self._term_postings(fieldname, btext)
-        return dict(zip(ids, scores, strict=True))
+        return self._restricted(ids, scores)
+
+    def _restricted(self, ids: Sequence[int], scores: Sequence[float]) -> dict[int, float]:
+        """``{docnum: score}`` of postings (ascending ids), those in ``only`` if given."""
+        only = self._only
+        if only is None:
+            return dict(zip(ids, scores, strict=True))
+        if 16 * len(only) < len(ids):  # few documents: look each one up
+            out = {}
+            n = len(ids)
+            for d in self._only_sorted:  # type: ignore[union-attr]
+                i = bisect.bisect_left(ids, d)
+                if i < n and ids[i] == d:
+                    out[d] = scores[i]
+            return out
+        return dict(compress(zip(ids, scores, strict=True), map(only.__contains__, ids)))
 
     def _term_postings(self, fieldname: str, btext: bytes) -> tuple[array, array]:
         key = (fieldname, btext)
@@ -1839,7 +1925,7 @@ class _BulkQuery:
                 ids, scores = self._term_postings(q.fieldname, term)
                 lo = bisect.bisect_left(ids, offset)
                 hi = bisect.bisect_left(ids, offset + size, lo)
-                per_term.append(dict(zip(ids[lo:hi], scores[lo:hi], strict=True)))
+                per_term.append(self._restricted(ids[lo:hi], scores[lo:hi]))
             if len(terms) == 1:
                 out.update(per_term[0])
             elif len(terms) < query.Or.TOO_MANY_CLAUSES and (len(terms) == 2 or size > 5000):
@@ -1861,7 +1947,7 @@ class _BulkQuery:
             raise _Unsupported("phrase without positions")
         words = tuple(field.to_bytes(w) for w in q.words)
         key = (q.fieldname, words)
-        found = self._phrases.get(key)
+        found = self._phrases.get(key) if self._only is None else None
         if found is not None:
             return found
         per_word = [self._term(q.fieldname, w, text_bytes=True) for w in words]
@@ -1869,9 +1955,10 @@ class _BulkQuery:
         if len(words) > 1 and both:
             keep = self._phrase_docs(q.fieldname, field, words, both)
             both = {d: s for d, s in both.items() if d in keep}
-        if len(self._phrases) > 256:
-            self._phrases.clear()
-        self._phrases[key] = both
+        if self._only is None:
+            if len(self._phrases) > 256:
+                self._phrases.clear()
+            self._phrases[key] = both
         return both
 
     def _phrase_docs(
