@@ -909,11 +909,11 @@ class Searcher:
         allowed = self._allowed(filters)
         if q is not None and sort == "relevance":
             try:
-                scores = self._bulk_scores(q, allowed)
+                found = self._bulk.best(q, n, allowed)
             except _Unsupported:
                 pass
             else:
-                return sorted(scores), _best(scores, n)
+                return sorted(found[0]), found[1]
         if q is not None and allowed is not None and self._few(allowed):
             # One pass: score every allowed match, take the first n.
             scored = [(score, d) for d, score in self._scored(q, allowed).items()]
@@ -1721,6 +1721,52 @@ class _BulkQuery:
         finally:
             self._start(None)
 
+    def best(
+        self, q: Any, n: int, only: Sequence[int] | None = None
+    ) -> tuple[Any, list[tuple[float, int]]]:
+        """Every match of ``q`` (among ``only``) and the ``n`` best as (score, docnum).
+
+        Words without operators (see :func:`_relax`) are ``all words OR any word``: a
+        document with every word scores the sum of its words' scores twice, one with some
+        of them once. When the n-th best document with every word outscores the most a
+        document without them all could score (the sum of the words' highest scores but
+        the lowest), the best are those with every word, and the "any word" sums need not
+        be made: the matches are then the union of the words' matches.
+        """
+        self._start(only)
+        try:
+            words = _relaxed_words(q)
+            if words is not None:
+                found = self._best_relaxed(words, n)
+                if found is not None:
+                    return found
+            scores = self._scored(q)
+            return scores, _best(scores, n)
+        finally:
+            self._start(None)
+
+    def _best_relaxed(self, words: list[Any], n: int) -> tuple[Any, list[tuple[float, int]]] | None:
+        per_word = [self._scored(w) for w in words]
+        if not all(per_word):
+            return None
+        full = _intersect(per_word)  # the "all words" scores
+        if len(full) < n:
+            return None
+        tops = sorted((max(d.values()) for d in per_word), reverse=True)
+        bound = sum(tops[:-1])  # the most a document without every word can score
+        # "any word" sums of the documents with every word, added as _sum would add them
+        order = sorted(per_word, key=len, reverse=True)
+        totals: Any = map(order[0].__getitem__, full)
+        for sub in order[1:]:
+            totals = map(add, totals, map(sub.__getitem__, full))
+        both = dict(zip(full, map(add, full.values(), totals), strict=True))
+        best = _best(both, n)
+        if not best or best[-1][0] <= bound * (1 + 1e-9):
+            return None
+        docs: set[int] = set()
+        docs.update(*per_word)
+        return docs, best
+
     def _start(self, only: Sequence[int] | None) -> None:
         self._memo: dict[int, tuple[Any, Any]] = {}
         self._only = None if only is None else set(only)
@@ -1984,6 +2030,23 @@ class _BulkQuery:
                 if starts:
                     keep.add(d + offset)
         return keep
+
+
+def _relaxed_words(q: Any) -> list[Any] | None:
+    """The words of ``Or([And(words), Or(words)])`` (plain words, see :func:`_relax`), or
+    None for any other query."""
+    if type(q) is not query.Or or q.boost != 1.0 or len(q.subqueries) != 2:
+        return None
+    every, some = q.subqueries
+    if type(every) is not query.And or type(some) is not query.Or:
+        return None
+    if every.boost != 1.0 or some.boost != 1.0:
+        return None
+    if len(every.subqueries) != len(some.subqueries) or not all(
+        a is b for a, b in zip(every.subqueries, some.subqueries, strict=True)
+    ):
+        return None
+    return list(every.subqueries)
 
 
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
