@@ -37,7 +37,7 @@ from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
-from whoosh import matching, qparser, query, scoring
+from whoosh import formats, matching, qparser, query, scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher as WhooshSearcher
@@ -1985,7 +1985,8 @@ class _BulkQuery:
 
     def _phrase(self, q: Any) -> dict[int, float]:
         """Documents with the words in order, next to each other; the score is the sum
-        of the words' scores (Whoosh's SpanNear2 over an intersection)."""
+        of the words' scores (Whoosh's SpanNear2 over an intersection). Computed for the
+        whole index and kept (then restricted to ``only``), unless ``only`` is small."""
         if q.slop != 1 or not q.words:
             raise _Unsupported("phrase with slop")
         field = self._field(q.fieldname)
@@ -1993,24 +1994,41 @@ class _BulkQuery:
             raise _Unsupported("phrase without positions")
         words = tuple(field.to_bytes(w) for w in q.words)
         key = (q.fieldname, words)
-        found = self._phrases.get(key) if self._only is None else None
-        if found is not None:
-            return found
-        per_word = [self._term(q.fieldname, w, text_bytes=True) for w in words]
-        both = _intersect(per_word) if len(per_word) > 1 else per_word[0]
-        if len(words) > 1 and both:
-            keep = self._phrase_docs(q.fieldname, field, words, both)
-            both = {d: s for d, s in both.items() if d in keep}
-        if self._only is None:
+        only = self._only
+        found = self._phrases.get(key)
+        if found is None and only is not None and len(only) < 2000:
+            return self._phrase_matches(q.fieldname, field, words)
+        if found is None:
+            self._only, saved = None, self._only_sorted
+            try:
+                found = self._phrase_matches(q.fieldname, field, words)
+            finally:
+                self._only, self._only_sorted = only, saved
             if len(self._phrases) > 256:
                 self._phrases.clear()
-            self._phrases[key] = both
+            self._phrases[key] = found
+        if only is None:
+            return found
+        if len(only) < len(found):
+            return {d: found[d] for d in only if d in found}
+        return {d: s for d, s in found.items() if d in only}
+
+    def _phrase_matches(
+        self, fieldname: str, field: Any, words: tuple[bytes, ...]
+    ) -> dict[int, float]:
+        per_word = [self._term(fieldname, w, text_bytes=True) for w in words]
+        both = _intersect(per_word) if len(per_word) > 1 else per_word[0]
+        if len(words) > 1 and both:
+            keep = self._phrase_docs(fieldname, field, words, both)
+            both = {d: s for d, s in both.items() if d in keep}
         return both
 
     def _phrase_docs(
         self, fieldname: str, field: Any, words: tuple[bytes, ...], candidates: dict[int, float]
     ) -> set[int]:
         decode = field.format.decode_positions
+        if type(field.format) is formats.Positions:
+            decode = _decode_positions
         keep: set[int] = set()
         for reader, offset in self._leaves:
             end = offset + reader.doc_count_all()
@@ -2020,16 +2038,24 @@ class _BulkQuery:
             positions: list[dict[int, bytes]] = []
             for word in words:
                 ids, _w, values = _read_postings(reader, fieldname, word, True)
-                positions.append({d: v for d, v in zip(ids, values, strict=True) if d in local})
+                selected = compress(zip(ids, values, strict=True), map(local.__contains__, ids))
+                positions.append(dict(selected))
             for d in local:
                 starts = set(decode(positions[0][d]))
                 for i, per_doc in enumerate(positions[1:], 1):
-                    starts &= {p - i for p in decode(per_doc[d])}
+                    starts.intersection_update(map(add, decode(per_doc[d]), repeat(-i)))
                     if not starts:
                         break
                 if starts:
                     keep.add(d + offset)
         return keep
+
+
+def _decode_positions(value: bytes) -> Any:
+    """Whoosh's ``Positions.decode_positions``: a 4-byte count, then the pickled list of
+    position deltas (its final ``.`` possibly left out)."""
+    data = value[4:] if value.endswith(b".") else value[4:] + b"."
+    return accumulate(pickle.loads(data))
 
 
 def _relaxed_words(q: Any) -> list[Any] | None:
