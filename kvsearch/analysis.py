@@ -178,8 +178,7 @@ class Lexicon:
         self._cache: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
         self._splits: dict[str, tuple[str, ...]] = {}
         self._rights: dict[str, tuple[str, ...]] = {}
-        self._tokens: dict[tuple[str, bool, bool, bool], tuple[str, ...]] = {}
-        self._modes: dict[tuple[bool, bool], dict[str, tuple[str, ...]]] = {}
+        self._tokens: dict[tuple[bool, bool, bool], dict[str, tuple[str, ...]]] = {}
 
     # ------------------------------------------------------------ building and storing
 
@@ -232,7 +231,6 @@ class Lexicon:
         lexicon._splits = {}
         lexicon._rights = {}
         lexicon._tokens = {}
-        lexicon._modes = {}
         return lexicon
 
     # ------------------------------------------------------------ terms
@@ -264,13 +262,23 @@ class Lexicon:
         self._cache[key] = result
         return result
 
+    def token_table(
+        self, stemmed: bool, stops: bool, index_mode: bool
+    ) -> dict[str, tuple[str, ...]]:
+        """The cache of :meth:`token_terms` for these options: token -> its terms."""
+        key = (stemmed, stops, index_mode)
+        table = self._tokens.get(key)
+        if table is None:
+            table = self._tokens[key] = {}
+        return table
+
     def token_terms(
         self, token: str, stemmed: bool, stops: bool, index_mode: bool
     ) -> tuple[str, ...]:
         """The terms of one token (a word, possibly joined by hyphens or apostrophes), all
         at one position; () when it yields none (a stopword)."""
-        key = (token, stemmed, stops, index_mode)
-        found = self._tokens.get(key)
+        table = self.token_table(stemmed, stops, index_mode)
+        found = table.get(token)
         if found is not None:
             return found
         if not _JOINER_RE.search(token):
@@ -290,16 +298,16 @@ class Lexicon:
                             if term not in out:
                                 out.append(term)
                 result = tuple(out)
-        if len(self._tokens) >= _CACHE_LIMIT:
-            self._tokens.clear()
-        self._tokens[key] = result
+        if len(table) >= _CACHE_LIMIT:
+            table.clear()
+        table[token] = result
         return result
 
     def index_terms(
         self, tokens: list[str], stemmed: bool, stops: bool, stubs: Stubs | None = None
     ) -> list[tuple[str, ...]]:
         """:meth:`token_terms` at index time of each token, those without terms left out;
-        looked up in bulk (one dict per mode, keyed by the token alone).
+        looked up in bulk in :meth:`token_table`.
 
         ``stubs`` (see :class:`Stubs`): only tokens that may have a term starting with one
         of them are stemmed; the others keep their unstemmed terms, which cannot start with
@@ -317,16 +325,11 @@ class Lexicon:
         return out
 
     def _mode_terms(self, tokens: list[str], stemmed: bool, stops: bool) -> list[tuple[str, ...]]:
-        cache = self._modes.get((stemmed, stops))
-        if cache is None:
-            cache = self._modes[(stemmed, stops)] = {}
-        found = list(map(cache.get, tokens))
+        found = list(map(self.token_table(stemmed, stops, True).get, tokens))
         if None in found:
-            if len(cache) >= _CACHE_LIMIT:
-                cache.clear()
             for i, terms in enumerate(found):
                 if terms is None:
-                    found[i] = cache[tokens[i]] = self.token_terms(tokens[i], stemmed, stops, True)
+                    found[i] = self.token_terms(tokens[i], stemmed, stops, True)
         return found  # type: ignore[return-value]
 
     def split(self, word: str) -> tuple[str, ...]:
@@ -454,10 +457,15 @@ def term_frequencies(
     :func:`analyze`'s terms, computed in bulk (tokens counted by the C regex engine and
     :class:`collections.Counter`, terms looked up once per distinct word)."""
     token_terms = lexicon.token_terms
+    known = lexicon.token_table(stem, stops, True).get
     counts: dict[str, int] = {}
+    get = counts.get
     for word, n in Counter(_TOKEN_RE.findall(text)).items():
-        for term in token_terms(word, stem, stops, True):
-            counts[term] = counts.get(term, 0) + n
+        terms = known(word)
+        if terms is None:
+            terms = token_terms(word, stem, stops, True)
+        for term in terms:
+            counts[term] = get(term, 0) + n
     return counts
 
 
@@ -467,20 +475,25 @@ def term_positions(
     """The positions of each term of ``text`` at index time: exactly :func:`analyze`'s,
     without building a tuple per term."""
     token_terms = lexicon.token_terms
+    known = lexicon.token_table(stem, stops, True).get
     positions: dict[str, list[int]] = {}
+    get = positions.get
     pos = -1
     base = 0
     for line in text.split("\n"):
         for word in _TOKEN_RE.findall(line):
-            terms = token_terms(word, stem, stops, True)
+            terms = known(word)
+            if terms is None:
+                terms = token_terms(word, stem, stops, True)
             if terms:
                 pos += 1
+                at = base + pos
                 for term in terms:
-                    found = positions.get(term)
+                    found = get(term)
                     if found is None:
-                        positions[term] = [base + pos]
+                        positions[term] = [at]
                     else:
-                        found.append(base + pos)
+                        found.append(at)
         if pos >= 0:
             base += pos + 1 + VALUE_GAP
             pos = -1

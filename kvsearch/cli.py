@@ -73,7 +73,7 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
     if not enabled:
         return (lambda _e: None), (lambda: None)
     err = sys.stderr
-    state: dict[str, Any] = {"bar": None}
+    state: dict[str, Any] = {"bar": None, "done": 0, "printed": 0}
     tty = err.isatty()
 
     def report(event: Any) -> None:
@@ -88,6 +88,9 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
                     err=True,
                 )
             return
+        # Worker processes report in steps of many files: advance by the difference.
+        step_done = max(0, event.done - state["done"])
+        state["done"] = max(state["done"], event.done)
         if tty:
             if state["bar"] is None:
                 state["bar"] = click.progressbar(
@@ -95,10 +98,11 @@ def _progress_printer(enabled: bool) -> tuple[Callable[[Any], None], Callable[[]
                 )
                 state["bar"].__enter__()
             state["bar"].length = max(state["bar"].length, event.total)
-            state["bar"].update(1)
+            state["bar"].update(step_done)
             return
         step = max(500, event.total // 10)
-        if event.done == event.total or event.done % step == 0:
+        if event.done == event.total or event.done // step > state["printed"] // step:
+            state["printed"] = event.done
             click.echo(f"parsed {event.done}/{event.total} files", err=True)
 
     def close() -> None:

@@ -30,18 +30,32 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import multiprocessing
 import os
 import re
 import shutil
 import stat
+import struct
+import sys
 import time
+import zlib
+from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
+from itertools import chain
+from operator import itemgetter, sub
 from pathlib import Path
+from queue import Empty
 from typing import Any
 
+from whoosh import formats
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.compat import dumps
+from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
+from whoosh.writing import SegmentWriter
 
 from kvsearch import __version__, store
 from kvsearch.analysis import Lexicon, register
@@ -57,13 +71,6 @@ from kvsearch.errors import (
 from kvsearch.parse import decode_bytes, parse_text
 from kvsearch.schema import LEXICON_FILE, date_number, document, make_schema, version_record
 from kvsearch.store import FileRecord
-
-#: Memory for Whoosh's posting pool, in MB: below what the index needs, Whoosh sorts runs
-#: on disk and merges them, which costs more than the memory.
-LIMITMB = 1024
-#: Processes that analyse and write documents in a full build (Whoosh's multi-process
-#: writer); an update always writes with one.
-PROCS = 1
 
 #: The bundled sample corpus: 36 real Kamervragen of 2024.
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
@@ -287,9 +294,12 @@ def _locked_run(
         )
     old = base.records if base else {}
     counter = None if base else LexiconCounter()
-    files = _scan(
-        src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
-    )
+    if counter is not None and PROCS > 1 and len(paths) >= PARALLEL_MIN:
+        files = _scan_in_workers(src, paths, report, progress, counter)
+    else:
+        files = _scan(
+            src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
+        )
     lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
     register(lexicon)
     plan = _Plan(files, base, report, progress)
@@ -567,6 +577,7 @@ class _Plan:
         self.deletes: set[str] = set()
         self.indexed = 0
         self.parsed = 0
+        self.delegated: dict[int, _Outcome] = {}
         # Work units in path order: a group of files sharing a number, or a lone file
         # whose number could not be read (it is parsed for the error message).
         groups: dict[str, list[_File]] = {}
@@ -585,7 +596,15 @@ class _Plan:
         self.to_parse = sum(1 for kv_id, g in self.units if _needs_parse(kv_id, g))
 
     def documents(self) -> Iterator[dict[str, Any]]:
-        for kv_id, group in self.units:
+        """The documents to write, in unit order; the outcomes of delegated units (see
+        :meth:`take`) are recorded in their place, and yield nothing."""
+        for unit, (kv_id, group) in enumerate(self.units):
+            outcome = self.delegated.pop(unit, None)
+            if outcome is not None:  # parsed and counted by a worker
+                self._apply(group[0], outcome)
+                if outcome.kv_id:
+                    self.indexed += 1
+                continue
             if kv_id is None:
                 self._parse(group[0])  # fails: a number is required
                 continue
@@ -622,43 +641,47 @@ class _Plan:
         self.parsed += 1
         self.to_parse = max(self.to_parse, self.parsed)
         try:
-            doc = self._parse_file(f, expect)
+            outcome = _parse_one(str(f.path), expect)
+            self._apply(f, outcome)
         finally:
             self.progress(Progress("parse", self.parsed, self.to_parse, str(f.path)))
-        return doc
+        return outcome.doc
 
-    def _parse_file(self, f: _File, expect: str | None) -> dict[str, Any] | None:
-        path = str(f.path)
-        try:
-            data = _read(f.path)
-        except OSError as exc:
-            self.report.skipped.append(Skipped(path, 0, _read_problem(exc)))
-            return None
-        f.digest = _digest(data)
-        try:
-            text, encoding = decode_bytes(data, path)
-            kv = parse_text(text, path)
-        except ParseError as exc:
-            self.report.skipped.append(Skipped(exc.path, exc.line, exc.reason))
-            f.record = _record(f, FAILED, f.kv_id or "", line=exc.line, reason=exc.reason)
-            return None
-        if expect is not None and kv.id != expect:  # the number changed while we read
-            reason = f"its number changed to {kv.id} while it was being indexed; run again"
-            self.report.skipped.append(Skipped(path, 1, reason))
-            return None
-        if encoding == "cp1252":
-            self.report.warnings.append(
-                FileWarning(path, "read as Windows-1252, not UTF-8 (save it as UTF-8)")
+    def _apply(self, f: _File, outcome: _Outcome) -> None:
+        """Record what parsing ``f`` gave: its record, a skip or a warning."""
+        if outcome.digest:
+            f.digest = outcome.digest
+        if outcome.skipped is not None:
+            self.report.skipped.append(outcome.skipped)
+        if outcome.failed is not None:
+            line, reason = outcome.failed
+            f.record = _record(f, FAILED, f.kv_id or "", line=line, reason=reason)
+        if outcome.warning:
+            self.report.warnings.append(FileWarning(str(f.path), outcome.warning))
+        if outcome.kv_id:
+            f.record = _record(
+                f,
+                INDEXED,
+                outcome.kv_id,
+                questions=outcome.questions,
+                asked=outcome.asked,
+                encoding=outcome.encoding,
             )
-        f.record = _record(
-            f,
-            INDEXED,
-            kv.id,
-            questions=len(kv.questions),
-            asked=date_number(kv.asked),
-            encoding=encoding,
-        )
-        return document(kv)
+
+    def delegable(self) -> list[tuple[int, str, str]]:
+        """``(unit, path, number)`` of the units that a worker process can parse and write
+        on its own: one file with a number, which is not kept from the live index."""
+        out = []
+        for unit, (kv_id, group) in enumerate(self.units):
+            if kv_id is not None and len(group) == 1:
+                f = group[0]
+                if not (f.same and f.old is not None and f.old.status == INDEXED):
+                    out.append((unit, str(f.path), kv_id))
+        return out
+
+    def take(self, unit: int, outcome: _Outcome) -> None:
+        """The outcome of a delegated unit, written by a worker (see :meth:`delegable`)."""
+        self.delegated[unit] = outcome
 
     def records(self) -> list[FileRecord]:
         """The records of the new generation; also counts the changes into the report."""
@@ -682,6 +705,51 @@ class _Plan:
             1 for r in self.base_records.values() if r.path not in present and r.status == INDEXED
         )
         return out
+
+
+@dataclass
+class _Outcome:
+    """What parsing one file gave (see :func:`_parse_one`); ``kv_id`` is set when its
+    document was made."""
+
+    digest: str = ""
+    doc: dict[str, Any] | None = None
+    skipped: Skipped | None = None
+    failed: tuple[int, str] | None = None  # (line, reason): a file that does not parse
+    warning: str = ""
+    kv_id: str = ""
+    questions: int = 0
+    asked: int = 0
+    encoding: str = ""
+
+
+def _parse_one(path: str, expect: str | None) -> _Outcome:
+    """Read and parse one file into its document, or say why not. Reports nothing, so a
+    worker process can run it."""
+    try:
+        data = _read(path)
+    except OSError as exc:
+        return _Outcome(skipped=Skipped(path, 0, _read_problem(exc)))
+    out = _Outcome(digest=_digest(data))
+    try:
+        text, encoding = decode_bytes(data, path)
+        kv = parse_text(text, path)
+    except ParseError as exc:
+        out.skipped = Skipped(exc.path, exc.line, exc.reason)
+        out.failed = (exc.line, exc.reason)
+        return out
+    if expect is not None and kv.id != expect:  # the number changed while we read
+        reason = f"its number changed to {kv.id} while it was being indexed; run again"
+        out.skipped = Skipped(path, 1, reason)
+        return out
+    if encoding == "cp1252":
+        out.warning = "read as Windows-1252, not UTF-8 (save it as UTF-8)"
+    out.doc = document(kv)
+    out.kv_id = kv.id
+    out.questions = len(kv.questions)
+    out.asked = date_number(kv.asked)
+    out.encoding = encoding
+    return out
 
 
 def _age(f: _File) -> tuple[int, str]:
@@ -726,14 +794,22 @@ def _record(f: _File, status: str, kv_id: str, **extra: Any) -> FileRecord:
 def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     """Write the plan's documents into the generation in ``tmp``; return how many.
 
-    A full build creates the index; an update opens the linked copy of the live
-    generation (only when there is something to change), adds the new documents and
-    deletes the replaced and vanished ones.
+    A full build creates the index; with :data:`PROCS` worker processes and at least
+    :data:`PARALLEL_MIN` files, the workers parse and write segments of their own, and
+    this process writes what is left (files sharing a number). An update opens the linked
+    copy of the live generation (only when there is something to change), adds the new
+    documents and deletes the replaced and vanished ones.
     """
     ix = None if update else whoosh_index.create_in(str(tmp), make_schema(lexicon.key))
     writer = None
     count = 0
+    segments: list[Any] = []
     try:
+        if not update:
+            ix, writer = _open_writer(tmp, ix, update)
+            delegable = plan.delegable()
+            if PROCS > 1 and len(delegable) >= PARALLEL_MIN:
+                segments, count = _write_in_workers(tmp, plan, delegable, lexicon)
         for doc in plan.documents():
             if writer is None:
                 ix, writer = _open_writer(tmp, ix, update)
@@ -749,7 +825,10 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
             writer.delete_by_term("id", kv_id)  # type: ignore[union-attr]
         if writer is not None:
             plan.progress(Progress("update" if update else "commit", count, plan.indexed))
-            writer.commit()
+            if segments:
+                _commit_with(writer, segments)
+            else:
+                writer.commit()
             writer = None
             store.pause_point("committed")
     finally:
@@ -763,12 +842,218 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
 def _open_writer(tmp: Path, ix: Any, update: bool) -> tuple[Any, Any]:
     if ix is None:
         ix = whoosh_index.open_dir(str(tmp))
-    # Whoosh-Reloaded's multi-process writer can silently drop documents unless every
-    # process writes its own segment (multisegment=True); the count is verified after the
-    # commit in any case. Its BufferedWriter scrambles sortable columns: not used.
-    if PROCS > 1 and not update:
-        return ix, ix.writer(limitmb=LIMITMB, procs=PROCS, multisegment=True)
-    return ix, ix.writer(limitmb=LIMITMB)
+    return ix, BulkWriter(ix)
+
+
+def _commit_with(writer: Any, segments: list[Any]) -> None:
+    """Commit a new index of the workers' ``segments`` plus the writer's own (if any).
+    The index is new: there is nothing to merge."""
+    final = list(segments)
+    if writer._added:
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final)
+    writer._finish()
+
+
+# ---------------------------------------------------------------- worker processes
+#
+# A full build of many files runs in PROCS worker processes, twice: reading and hashing
+# the files while counting the corpus lexicon, then parsing and writing. Each writing task
+# is a contiguous run of files that becomes one segment of the index (at most
+# SEGMENT_DOCS documents, which bounds a worker's memory); this process then commits the
+# segments together, and the document count is verified as after every build.
+
+#: Worker processes of a full build.
+PROCS = 2
+#: A full build of fewer files runs in this process (starting workers costs more).
+PARALLEL_MIN = 2_000
+#: The most documents one worker writes into one segment.
+SEGMENT_DOCS = 25_000
+#: Progress is reported every this many files.
+_PROGRESS_EVERY = 200
+
+_worker_queue: Any = None
+_worker_parent = 0
+
+
+def _pool(lexicon_file: str | None) -> tuple[ProcessPoolExecutor, Any]:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    queue = context.Queue()
+    pool = ProcessPoolExecutor(
+        max_workers=PROCS,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(queue, os.getpid(), lexicon_file),
+    )
+    return pool, queue
+
+
+def _init_worker(queue: Any, parent: int, lexicon_file: str | None) -> None:
+    global _worker_queue, _worker_parent
+    _worker_queue, _worker_parent = queue, parent
+    if lexicon_file is not None:
+        register(Lexicon.load(Path(lexicon_file)))
+
+
+def _worker_progress(done: int, path: str) -> None:
+    if os.getppid() != _worker_parent:  # the build was killed: stop
+        raise SystemExit(1)
+    _worker_queue.put((done, path))
+
+
+def _run_tasks(
+    pool: ProcessPoolExecutor,
+    queue: Any,
+    fn: Callable[..., Any],
+    tasks: list[tuple[Any, ...]],
+    on_progress: Callable[[int, str], None],
+) -> list[Any]:
+    """Run ``fn(*task)`` for every task in the pool; results in task order. Progress
+    messages of the workers go to ``on_progress`` as they come."""
+    with pool:
+        futures = [pool.submit(fn, *task) for task in tasks]
+        pending = set(futures)
+        try:
+            while pending:
+                _done, pending = wait(pending, timeout=0.2)
+                while True:
+                    try:
+                        n, path = queue.get_nowait()
+                    except Empty:
+                        break
+                    on_progress(n, path)
+            return [f.result() for f in futures]
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            queue.close()
+
+
+def _parts(items: list[Any], count: int) -> list[list[Any]]:
+    """``items`` in ``count`` contiguous parts of (nearly) equal size."""
+    size, extra = divmod(len(items), count)
+    out, start = [], 0
+    for k in range(count):
+        end = start + size + (k < extra)
+        out.append(items[start:end])
+        start = end
+    return [part for part in out if part]
+
+
+def _scan_in_workers(
+    src: Path,
+    paths: list[str],
+    report: BuildReport,
+    progress: ProgressCallback,
+    counter: LexiconCounter,
+) -> list[_File]:
+    """:func:`_scan` of a full build (no records to compare with) in worker processes."""
+    pool, queue = _pool(None)
+    total = len(paths)
+    done = 0
+
+    def on_progress(n: int, path: str) -> None:
+        nonlocal done
+        done += n
+        progress(Progress("scan", done, total, path))
+
+    parts = _parts(paths, PROCS * 4)
+    results = _run_tasks(pool, queue, _hash_files, [(part,) for part in parts], on_progress)
+    out: list[_File] = []
+    rels = iter(_relative(src, paths))
+    for part, (found, counts, names) in zip(parts, results, strict=True):
+        counter.counts.update(counts)
+        counter.name_words.update(names)
+        for path, (problem, sig, digest, kv_id) in zip(part, found, strict=True):
+            rel = next(rels)
+            if problem:
+                report.skipped.append(Skipped(path, 0, problem))
+                continue
+            f = _File(rel, path, sig, None)
+            f.digest, f.kv_id = digest, kv_id
+            out.append(f)
+    progress(Progress("scan", total, total, paths[-1]))
+    return out
+
+
+def _hash_files(
+    paths: list[str],
+) -> tuple[list[tuple[str, tuple[int, int, int, int], str, str | None]], Counter[str], set[str]]:
+    """Worker: stat, read and hash files and count their words (see :func:`_scan`)."""
+    counter = LexiconCounter()
+    found = []
+    for k, path in enumerate(paths, 1):
+        if k % _PROGRESS_EVERY == 0:
+            _worker_progress(_PROGRESS_EVERY, path)
+        problem, sig = _check_file(path)
+        if problem:
+            found.append((problem, sig, "", None))
+            continue
+        try:
+            data = _read(path)
+        except OSError as exc:
+            found.append((_read_problem(exc), sig, "", None))
+            continue
+        counter.add(data.decode("utf-8", "replace"))
+        found.append(("", sig, _digest(data), first_line_id(data)))
+    _worker_progress(len(paths) % _PROGRESS_EVERY, paths[-1])
+    return found, counter.counts, counter.name_words
+
+
+def _write_in_workers(
+    tmp: Path, plan: _Plan, delegable: list[tuple[int, str, str]], lexicon: Lexicon
+) -> tuple[list[Any], int]:
+    """Parse and write the ``delegable`` units of the plan in worker processes, one
+    segment per task; return the segments and the number of documents written."""
+    pool, queue = _pool(str(tmp / LEXICON_FILE))
+    tasks = -(-len(delegable) // (PROCS * SEGMENT_DOCS)) * PROCS
+
+    def on_progress(n: int, path: str) -> None:
+        plan.parsed += n
+        plan.progress(Progress("parse", plan.parsed, plan.to_parse, path))
+
+    parts = _parts(delegable, tasks)
+    results = _run_tasks(pool, queue, _write_segment, [(str(tmp), p) for p in parts], on_progress)
+    segments, count = [], 0
+    for segment, outcomes in results:
+        if segment is not None:
+            segments.append(segment)
+        for unit, outcome in outcomes:
+            plan.take(unit, outcome)
+            count += bool(outcome.kv_id)
+    return segments, count
+
+
+def _write_segment(
+    tmp: str, units: list[tuple[int, str, str]]
+) -> tuple[Any, list[tuple[int, _Outcome]]]:
+    """Worker: parse the files of ``units`` and write their documents into a new segment
+    of the index in ``tmp``; the segment (None if empty) and every file's outcome."""
+    ix = whoosh_index.open_dir(tmp)
+    try:
+        writer = BulkWriter(ix, _lk=False)
+        outcomes = []
+        for k, (unit, path, expect) in enumerate(units, 1):
+            if k % _PROGRESS_EVERY == 0:
+                _worker_progress(_PROGRESS_EVERY, path)
+            outcome = _parse_one(path, expect)
+            if outcome.doc is not None:
+                writer.add_document(**outcome.doc)
+                outcome.doc = None
+            outcomes.append((unit, outcome))
+        _worker_progress(len(units) % _PROGRESS_EVERY, units[-1][1])
+        if writer._added:
+            segment = writer._finalize_segment()
+        else:
+            writer._close_segment()
+            segment = None
+        return segment, outcomes
+    finally:
+        ix.close()
 
 
 def _doc_count(gen_dir: Path) -> int:
@@ -960,3 +1245,377 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
         unchanged=sum(1 for f in files if f.same),
         unreadable=len(scratch.skipped),
     )
+
+
+# ---------------------------------------------------------------- the bulk writer
+#
+# Whoosh's SegmentWriter puts one tuple per posting into a sorting pool, sorts them, and
+# writes them one by one, looking up each document's field length on the way: about ten
+# microseconds of Python per posting, and a 90,000-document index has some 40 million
+# postings. BulkWriter keeps the postings per term in arrays as the documents come
+# (already in document order), and writes each term's posting blocks with C-level array
+# operations. The segment files are those of Whoosh's own writer: tests/test_bulkwriter.py
+# reads both back and compares every term, posting, length and stored field.
+
+_BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
+#: Postings of a term in fewer documents are kept in its term info (Whoosh's writer: 1,
+#: never). Most terms occur in one or two documents.
+INLINE_LIMIT = 4
+#: Posting blocks of fewer bytes are not compressed (Whoosh's writer: 0, always): zlib
+#: makes small blocks larger, and costs more time than anything else per block.
+COMPRESS_MIN = 100
+_COMPRESSION = 3  # zlib level of the blocks (W3Codec's compression)
+_TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
+_BIG_ENDIAN = sys.byteorder == "big"
+
+
+class _TermPool:
+    """The postings of a segment being written, per field and term.
+
+    ``freqs[field][term]``: docnums and frequencies, interleaved, of a frequency field;
+    ``positions[field][term]``: (docnums and frequencies interleaved, the positions);
+    ``generic[field][btext]``: (docnum, weight, vbytes) tuples of any other posting (and of
+    the postings merged from other segments).
+    """
+
+    def __init__(self) -> None:
+        self.freqs: dict[str, dict[str, array[int]]] = {}
+        self.positions: dict[str, dict[str, tuple[array[int], array[int]]]] = {}
+        self.generic: dict[str, dict[bytes, list[tuple[int, float, bytes]]]] = {}
+        self.fieldnames: set[str] = set()
+
+    def add(self, item: tuple[str, bytes, int, float, bytes]) -> None:
+        """One posting, as Whoosh's pool takes it (merges from other segments)."""
+        fieldname, btext, docnum, weight, vbytes = item
+        self.fieldnames.add(fieldname)
+        terms = self.generic.setdefault(fieldname, {})
+        found = terms.get(btext)
+        if found is None:
+            terms[btext] = [(docnum, weight, vbytes)]
+        else:
+            found.append((docnum, weight, vbytes))
+
+    def add_frequencies(self, fieldname: str, docnum: int, counts: dict[str, int]) -> None:
+        terms = self.freqs.get(fieldname)
+        if terms is None:
+            terms = self.freqs[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        get = terms.get
+        for term, n in counts.items():
+            found = get(term)
+            if found is None:
+                terms[term] = array("I", (docnum, n))
+            else:
+                found.append(docnum)
+                found.append(n)
+
+    def add_positions(self, fieldname: str, docnum: int, positions: dict[str, list[int]]) -> None:
+        terms = self.positions.get(fieldname)
+        if terms is None:
+            terms = self.positions[fieldname] = {}
+            self.fieldnames.add(fieldname)
+        get = terms.get
+        for term, poses in positions.items():
+            found = get(term)
+            if found is None:
+                terms[term] = (array("I", (docnum, len(poses))), array("I", poses))
+            else:
+                found[0].append(docnum)
+                found[0].append(len(poses))
+                found[1].extend(poses)
+
+    def cleanup(self) -> None:
+        self.freqs.clear()
+        self.positions.clear()
+        self.generic.clear()
+
+    def write(self, fieldwriter: Any, schema: Any, lengths: Any) -> None:
+        """Write every posting list through ``fieldwriter`` (a W3FieldWriter), fields and
+        terms in byte order as Whoosh's writer does. ``lengths(fieldname)`` is the field's
+        length byte per document."""
+        postfile = fieldwriter._postfile
+        tindex = fieldwriter._tindex
+        for fieldname in sorted(self.fieldnames):
+            fieldobj = schema[fieldname]
+            fmt = fieldobj.format
+            fixedsize = fmt.fixed_value_size()
+            lbytes = lengths(fieldname)
+            fieldwriter.start_field(fieldname, fieldobj)
+            prefix = pack_ushort(fieldwriter._fieldid)
+            freqs = self.freqs.get(fieldname, {})
+            positions = self.positions.get(fieldname, {})
+            generic = self.generic.get(fieldname, {})
+            table: dict[bytes, list[Any]] = {}
+            for term, data in freqs.items():
+                table[term.encode("utf-8")] = [data, None, None]
+            for term, pdata in positions.items():
+                table.setdefault(term.encode("utf-8"), [None, None, None])[1] = pdata
+            for btext, gdata in generic.items():
+                table.setdefault(btext, [None, None, None])[2] = gdata
+            for btext in sorted(table):
+                fdata, pdata, gdata = table[btext]
+                if pdata is None and gdata is None:
+                    ids, weights, values = _from_freqs(fdata, fmt, fixedsize)
+                elif fdata is None and gdata is None:
+                    ids, weights, values = _from_positions(pdata, fmt)
+                else:
+                    ids, weights, values = _merged(fdata, pdata, gdata, fmt)
+                info = _write_postings(postfile, ids, weights, values, fixedsize, lbytes)
+                tindex.add(prefix + btext, info)
+            fieldwriter.finish_field()
+
+
+def _from_freqs(
+    data: array[int], fmt: Any, fixedsize: int | None
+) -> tuple[array[int], array[float], list[bytes] | bytes]:
+    """A frequency field's docnums, weights and values (big-endian uints)."""
+    ids = data[0::2]
+    ns = data[1::2]
+    boost = fmt.field_boost
+    weights = array("f", ns) if boost == 1.0 else array("f", (n * boost for n in ns))
+    if fixedsize == 4 and ns.itemsize == 4:
+        if not _BIG_ENDIAN:
+            ns.byteswap()
+        return ids, weights, ns.tobytes()
+    return ids, weights, [pack_uint(n) for n in data[1::2]]
+
+
+def _from_positions(
+    data: tuple[array[int], array[int]], fmt: Any
+) -> tuple[array[int], array[float], list[bytes]]:
+    """A positions field's docnums, weights and encoded positions."""
+    docs, poses = data
+    ids = docs[0::2]
+    ns = docs[1::2]
+    boost = fmt.field_boost
+    weights = array("f", ns) if boost == 1.0 else array("f", (n * boost for n in ns))
+    if type(fmt) is not formats.Positions:
+        encode = fmt.encode
+        values = []
+        start = 0
+        for n in ns:
+            values.append(encode(poses[start : start + n]))
+            start += n
+        return ids, weights, values
+    # Positions.encode, faster: the count, then the pickled list of position deltas.
+    values = []
+    start = 0
+    for n in ns:
+        if n == 1:
+            values.append(_ONE_POSITION + dumps([poses[start]], 2))
+        else:
+            chunk = poses[start : start + n]
+            values.append(pack_uint(n) + dumps(list(map(sub, chunk, chain((0,), chunk))), 2))
+        start += n
+    return ids, weights, values
+
+
+_ONE_POSITION = pack_uint(1)
+
+
+def _merged(
+    freqs: array[int] | None,
+    positions: tuple[array[int], array[int]] | None,
+    generic: list[tuple[int, float, bytes]] | None,
+    fmt: Any,
+) -> tuple[array[int], array[float], list[bytes]]:
+    """Postings of one term from several sources, in document order."""
+    postings: list[tuple[int, float, bytes]] = list(generic or ())
+    if freqs is not None:
+        ids, weights, values = _from_freqs(freqs, fmt, None)
+        postings.extend(zip(ids, weights, values, strict=True))  # type: ignore[arg-type]
+    if positions is not None:
+        ids, weights, values = _from_positions(positions, fmt)
+        postings.extend(zip(ids, weights, values, strict=True))
+    postings.sort(key=itemgetter(0))
+    return (
+        array("I", (p[0] for p in postings)),
+        array("f", (p[1] for p in postings)),
+        [p[2] for p in postings],
+    )
+
+
+def _write_postings(
+    postfile: Any,
+    ids: array[int],
+    weights: array[float],
+    values: list[bytes] | bytes,
+    fixedsize: int | None,
+    lbytes: bytes | None,
+) -> bytes:
+    """Write one term's posting blocks as W3PostingsWriter does; return its term info.
+
+    Postings of a term in fewer than :data:`INLINE_LIMIT` documents are kept in the term
+    info itself, and blocks whose data is under :data:`COMPRESS_MIN` bytes are stored
+    without compression: both are parts of Whoosh's format that its reader takes, and
+    both make the index smaller and faster to write (see docs/benchmarks.md)."""
+    count = len(ids)
+    if count < INLINE_LIMIT:
+        if lbytes is None:
+            minlength = maxlength = 0
+        else:
+            lens = bytes(map(lbytes.__getitem__, ids))
+            maxlength = max(lens)
+            minlength = min(lens.replace(b"\x00", b"")) if maxlength else 0
+        top = max(weights)
+        if fixedsize is None or fixedsize < 0:
+            inline_values: tuple[bytes, ...] = tuple(v for v in values if v)
+        elif fixedsize == 0:
+            inline_values = ()
+        elif isinstance(values, bytes):
+            inline_values = tuple(
+                values[k : k + fixedsize] for k in range(0, len(values), fixedsize)
+            )
+        else:
+            inline_values = tuple(v for v in values if v)
+        head = _TERMINFO.pack(
+            1, sum(weights), count, minlength, maxlength, top if top > 0 else 0, ids[0], ids[-1]
+        )
+        return head + dumps((tuple(ids), tuple(weights), inline_values), 2)
+    start = postfile.tell()
+    postfile.write(WHOOSH3_HEADER_MAGIC)
+    total = 0.0
+    maxweight: float = 0
+    minlength = 0
+    maxlength = 0
+    for first in range(0, count, _BLOCK_LIMIT):
+        end = min(first + _BLOCK_LIMIT, count)
+        bids = ids[first:end]
+        bweights = weights[first:end]
+        n = end - first
+        if bweights.count(1.0) == n:
+            mini_weights: Any = None
+        elif bweights.count(bweights[0]) == n:
+            mini_weights = bweights[0]
+        else:
+            mini_weights = tuple(bweights)
+        if fixedsize is None or fixedsize < 0:
+            mini_values: Any = tuple(v for v in values[first:end] if v)
+        elif fixedsize == 0:
+            mini_values = None
+        elif isinstance(values, bytes):
+            mini_values = values[first * fixedsize : end * fixedsize]
+        else:
+            mini_values = b"".join(values[first:end])
+        deltas = tuple(map(sub, bids, chain((0,), bids)))
+        data = dumps((deltas, mini_weights, mini_values), 2)
+        if len(data) >= COMPRESS_MIN:
+            data = zlib.compress(data, _COMPRESSION)
+            compression = _COMPRESSION
+        else:
+            compression = 0
+        block_max = max(bweights)
+        block_maxweight = block_max if block_max > 0 else 0
+        if lbytes is None:
+            block_min = block_maxlen = 0
+        else:
+            lens = bytes(map(lbytes.__getitem__, bids))
+            block_maxlen = max(lens)
+            block_min = min(lens.replace(b"\x00", b"")) if block_maxlen else 0
+        info = dumps((n, bids[-1], block_maxweight, compression, block_min, block_maxlen), 2)
+        size = len(info) + len(data)
+        postfile.write_int(-size if end == count else size)
+        postfile.write(info)
+        postfile.write(data)
+        total += sum(bweights)
+        if block_maxweight > maxweight:
+            maxweight = block_maxweight
+        if first == 0 or (block_min and (not minlength or block_min < minlength)):
+            minlength = block_min
+        if block_maxlen > maxlength:
+            maxlength = block_maxlen
+    head = _TERMINFO.pack(0, total, count, minlength, maxlength, maxweight, ids[0], ids[-1])
+    return head + pack_long(start) + pack_int(postfile.tell() - start)
+
+
+class BulkWriter(SegmentWriter):
+    """Whoosh's SegmentWriter with a :class:`_TermPool`: the same segment, written in bulk.
+
+    Dutch text fields (:class:`~kvsearch.schema.DutchText`) hand over their terms with
+    frequencies or positions in one dict per document; any other field, and postings merged
+    from other segments, go in as Whoosh's writer would take them.
+    """
+
+    def __init__(self, ix: Any, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self.pool = _TermPool()
+        for name, fieldobj in self.schema.items():
+            if fieldobj.vector or fieldobj.separate_spelling():
+                self.cancel()
+                raise TypeError(f"BulkWriter cannot write vectors or spelling ({name})")
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        perdocwriter = self.perdocwriter
+        schema = self.schema
+        docnum = self.docnum
+        pool = self.pool
+        docboost = self._doc_boost(fields)
+        fieldnames = sorted(name for name in fields if not name.startswith("_"))
+        self._check_fields(schema, fieldnames)
+        perdocwriter.start_doc(docnum)
+        try:
+            for fieldname in fieldnames:
+                value = fields.get(fieldname)
+                if value is None:
+                    continue
+                field = schema[fieldname]
+                length = 0
+                if field.indexed:
+                    fieldboost = self._field_boost(fields, fieldname, docboost)
+                    bulk_postings = getattr(field, "bulk_postings", None)
+                    bulk = bulk_postings(value) if bulk_postings and fieldboost == 1.0 else None
+                    if bulk is not None:
+                        kind, postings = bulk
+                        if kind == "positions":
+                            pool.add_positions(fieldname, docnum, postings)
+                            if field.scorable:
+                                length = sum(map(len, postings.values()))
+                        else:
+                            pool.add_frequencies(fieldname, docnum, postings)
+                            if field.scorable:
+                                length = sum(postings.values())
+                    else:
+                        scorable = field.scorable
+                        for tbytes, freq, weight, vbytes in field.index(value):
+                            if scorable:
+                                length += freq
+                            pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+                customval = fields.get(f"_stored_{fieldname}", value)
+                perdocwriter.add_field(
+                    fieldname, field, customval if field.stored else None, length
+                )
+                column = field.column_type
+                if column and customval is not None:
+                    perdocwriter.add_column_value(
+                        fieldname, column, field.to_column_value(customval)
+                    )
+        except Exception:
+            perdocwriter.cancel_doc()
+            raise
+        perdocwriter.finish_doc()
+        self._added = True
+        self.docnum += 1
+
+    def _flush_segment(self) -> None:
+        self.perdocwriter.close()
+        pdr = self.per_document_reader()
+        try:
+            self.pool.write(self.fieldwriter, self.schema, _length_bytes(pdr))
+        finally:
+            pdr.close()
+        self.fieldwriter.close()
+
+
+def _length_bytes(pdr: Any) -> Callable[[str], bytes | None]:
+    """``lengths(fieldname)``: the field's length byte of every document of the segment
+    being written (None for a field without lengths)."""
+
+    def lengths(fieldname: str) -> bytes | None:
+        name = f"_{fieldname}_len"
+        if not pdr.has_column(name):
+            return None
+        reader = pdr.column_reader(name, LENGTHS_COLUMN)
+        return bytes(reader[d] for d in range(pdr.doc_count_all()))
+
+    return lengths

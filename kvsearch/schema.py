@@ -93,24 +93,37 @@ class DutchText(fields.TEXT):
     word. Queries go through the same analyzer as a plain TEXT field; the postings are
     identical to TEXT's (``tests/test_schema.py`` proves it)."""
 
-    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+    def bulk_postings(self, value: Any) -> tuple[str, dict[str, Any]] | None:
+        """``("positions", {term: [position, ...]})`` or ``("freqs", {term: count})`` of a
+        text at index time, or None when the field must index it token by token."""
         analyzer = self.analyzer
         if not isinstance(analyzer, DutchAnalyzer) or not isinstance(value, str):
-            yield from super().index(value, **kwargs)
-            return
+            return None
         options = {
             "stem": analyzer.stem,
             "stops": analyzer.stops,
             "lexicon": lexicon_for(analyzer.lexicon),
         }
-        boost = self.format.field_boost
         if isinstance(self.format, formats.Positions):
+            return "positions", term_positions(value, **options)
+        if type(self.format) is formats.Frequency:
+            return "freqs", term_frequencies(value, **options)
+        return None
+
+    def index(self, value: Any, **kwargs: Any) -> Iterator[tuple[bytes, int, float, bytes]]:
+        bulk = self.bulk_postings(value)
+        if bulk is None:
+            yield from super().index(value, **kwargs)
+            return
+        boost = self.format.field_boost
+        kind, postings = bulk
+        if kind == "positions":
             encode = self.format.encode
-            for term, positions in term_positions(value, **options).items():
+            for term, positions in postings.items():
                 n = len(positions)
                 yield term.encode("utf-8"), n, n * boost, encode(positions)
         else:
-            for term, n in term_frequencies(value, **options).items():
+            for term, n in postings.items():
                 yield term.encode("utf-8"), n, n * boost, pack_uint(n)
 
 

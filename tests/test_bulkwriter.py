@@ -1,0 +1,241 @@
+"""The bulk segment writer and the parallel build write the index Whoosh's writer would.
+
+- BulkWriter's segment files are byte for byte those of Whoosh's SegmentWriter, for
+  terms with one posting block and with several (more than 128 postings);
+- segments merged by BulkWriter (the generic posting path) read back like Whoosh's;
+- a build in worker processes (several segments) holds the same documents, records,
+  skips and warnings as a build in one process, and ranks alike.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from kvsearch import indexer
+from kvsearch.analysis import register
+from kvsearch.errors import IndexIntegrityError
+from kvsearch.indexer import SAMPLE_DIR, BulkWriter, Progress, build_index
+from kvsearch.parse import parse_text
+from kvsearch.schema import document, make_schema
+from kvsearch.search import Searcher
+from kvsearch.store import read_manifest, read_records
+
+QUERIES = [
+    "stikstof",
+    "neutraliteit ambtenaren",
+    '"groene waterstof"',
+    "minister:yesilgoz",
+    "verkiezingen uitslag",
+    "nummer:2024Z01294",
+]
+
+
+def _documents(copies: int) -> tuple[str, list[dict[str, Any]]]:
+    files = sorted(SAMPLE_DIR.glob("*.txt"))
+    lexicon = indexer.scan_lexicon(files, lambda _event: None)
+    register(lexicon)
+    docs = []
+    for copy in range(copies):
+        for path in files:
+            doc = document(parse_text(path.read_text(encoding="utf-8"), str(path)))
+            doc["id"] = f"{doc['id']}-{copy}"
+            docs.append(doc)
+    return lexicon.key, docs
+
+
+def _segment_files(folder: Path) -> dict[str, bytes]:
+    """The segment files by name without the (random) segment id."""
+    out = {}
+    for path in folder.iterdir():
+        if path.name.endswith((".toc", "WRITELOCK")) or path.is_dir():
+            continue
+        out[re.sub(r"^MAIN_[a-z0-9]+", "MAIN", path.name)] = path.read_bytes()
+    return out
+
+
+def _write(folder: Path, writer_class: type, key: str, batches: list[list[dict[str, Any]]]) -> Any:
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), make_schema(key))
+    for batch in batches:
+        writer = writer_class(ix, compound=False)
+        for doc in batch:
+            writer.add_document(**doc)
+        writer.commit(merge=False)
+    return ix
+
+
+@pytest.mark.parametrize("copies", [1, 4])
+def test_segment_files_are_identical_to_whooshs(
+    tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With Whoosh's settings (nothing inlined, every block compressed), the files are
+    Whoosh's byte for byte."""
+    monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
+    monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
+    key, docs = _documents(copies)  # 4 copies: 144 documents, terms with several blocks
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
+    expected = _segment_files(tmp_path / "whoosh")
+    got = _segment_files(tmp_path / "bulk")
+    assert sorted(got) == sorted(expected)
+    assert {".pst", ".trm"} <= {os.path.splitext(name)[1] for name in got}
+    for name in expected:
+        assert got[name] == expected[name], name
+    with whoosh_ix.reader() as reader:
+        most = max(reader.doc_frequency(name, text) for name, text in reader.all_terms())
+    assert most > 128 if copies > 1 else most < 128
+    whoosh_ix.close()
+    bulk_ix.close()
+
+
+def _contents(ix: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """Every term's statistics and postings, every stored document and field length."""
+    with ix.reader() as reader:
+        terms = []
+        for fieldname, btext in reader.all_terms():
+            info = reader.term_info(fieldname, btext)
+            matcher = reader.postings(fieldname, btext)
+            postings = []
+            while matcher.is_active():
+                # An Existence field has no values: None from a block, "" when inlined.
+                value = matcher.value() or None
+                postings.append((matcher.id(), matcher.weight(), value))
+                matcher.next()
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length())
+            terms.append((fieldname, btext, stats, info.max_weight(), postings))
+        stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
+        lengths = [
+            (name, n, reader.doc_field_length(n, name))
+            for name in ("titel", "vragen", "antwoorden", "exact", "minister")
+            for n in range(reader.doc_count_all())
+        ]
+    return terms, stored, lengths
+
+
+def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> None:
+    """With kvsearch's settings (short posting lists inlined, small blocks stored as
+    they are) the index reads back exactly like Whoosh's."""
+    key, docs = _documents(4)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
+    assert indexer.INLINE_LIMIT > 1
+    assert indexer.COMPRESS_MIN > 0
+    assert _contents(bulk_ix) == _contents(whoosh_ix)
+
+
+def test_merged_segments_read_like_whooshs(tmp_path: Path) -> None:
+    """Three segments merged into one by BulkWriter (postings from readers) hold what one
+    segment written by Whoosh holds."""
+    key, docs = _documents(4)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs[:50], docs[50:90], docs[90:]])
+    assert len(bulk_ix._segments()) == 3
+    writer = BulkWriter(bulk_ix)
+    writer.commit(optimize=True)
+    bulk_ix = whoosh_index.open_dir(str(tmp_path / "bulk"))
+    assert len(bulk_ix._segments()) == 1
+    assert _contents(bulk_ix) == _contents(whoosh_ix)
+
+
+# ---------------------------------------------------------------- the parallel build
+
+
+@pytest.fixture
+def messy_corpus(tmp_path: Path) -> Path:
+    """The sample in two folders, with a duplicate number, a broken file and a
+    Windows-1252 file."""
+    src = tmp_path / "src"
+    shutil.copytree(SAMPLE_DIR, src / "a")
+    files = sorted((src / "a").glob("*.txt"))
+    (src / "b").mkdir()
+    for path in files[:12]:
+        path.rename(src / "b" / path.name)
+    (src / "b" / "broken.txt").write_text("Dit is geen Kamervraag.\n", encoding="utf-8")
+    dup = src / "b" / "dup.txt"
+    dup.write_bytes(files[-1].read_bytes())
+    os.utime(dup, (2_000_000_000, 2_000_000_000))
+    text = files[-2].read_text(encoding="utf-8")
+    files[-2].write_bytes(text.encode("cp1252", errors="replace"))
+    return src
+
+
+def _build(src: Path, index: Path, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
+    with monkeypatch.context() as m:
+        m.setattr(indexer, "PROCS", 2 if parallel else 1)
+        m.setattr(indexer, "PARALLEL_MIN", 1)
+        m.setattr(indexer, "SEGMENT_DOCS", 7)
+        events: list[Progress] = []
+        report = build_index(src, index, progress=events.append)
+    return report, events
+
+
+def _results(index: Path) -> list[list[tuple[float, str]]]:
+    out = []
+    with Searcher(index) as searcher:
+        for text in QUERIES:
+            result = searcher.search(text, limit=50)
+            out.append(sorted((round(-h.score, 6), h.id) for h in result.hits))
+    return out
+
+
+def test_parallel_build_equals_one_process(
+    messy_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial, _ = _build(messy_corpus, tmp_path / "one", False, monkeypatch)
+    parallel, events = _build(messy_corpus, tmp_path / "two", True, monkeypatch)
+    assert parallel.indexed == serial.indexed == 36
+    assert parallel.questions == serial.questions
+    assert [str(s) for s in parallel.skipped] == [str(s) for s in serial.skipped]
+    assert len(parallel.skipped) == 2  # the broken file and the older duplicate
+    assert [str(w) for w in parallel.warnings] == [str(w) for w in serial.warnings]
+    assert len(parallel.warnings) == 1  # Windows-1252
+
+    def records(index: Path) -> list[tuple[Any, ...]]:
+        gen = index / store_generation(index)
+        return sorted(
+            (r.path, r.digest, r.kv_id, r.status, r.questions, r.asked, r.encoding, r.line)
+            for r in (read_records(gen) or {}).values()
+        )
+
+    assert records(tmp_path / "two") == records(tmp_path / "one")
+    gen = tmp_path / "two" / store_generation(tmp_path / "two")
+    ix = whoosh_index.open_dir(str(gen))
+    assert len(ix._segments()) >= 4  # 36 documents in tasks of 7 at most, plus duplicates
+    ix.close()
+    assert _results(tmp_path / "two") == _results(tmp_path / "one")
+    scans = [e.done for e in events if e.phase == "scan" and e.total]
+    parses = [e.done for e in events if e.phase == "parse"]
+    assert scans == sorted(scans)
+    assert scans[-1] == 38
+    assert parses == sorted(parses)
+    assert parses[-1] >= 36
+
+
+def store_generation(index: Path) -> str:
+    return str(read_manifest(index)["generation"])
+
+
+def test_parallel_build_verifies_the_document_count(
+    sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker whose writer drops a document fails the build; no index is left."""
+    real_add = BulkWriter.add_document
+    seen: list[str] = []
+
+    def dropping_add(self, **doc):  # type: ignore[no-untyped-def]
+        seen.append(doc["id"])
+        if doc["id"] != "2024Z01294":
+            real_add(self, **doc)
+
+    monkeypatch.setattr(BulkWriter, "add_document", dropping_add)
+    with pytest.raises(IndexIntegrityError, match=r"holds 35 Kamervragen but 36 were parsed"):
+        _build(sample_copy, tmp_path / "ix", True, monkeypatch)
+    assert not (tmp_path / "ix" / "kvsearch-index.json").exists()
