@@ -1111,10 +1111,11 @@ class Searcher:
                 counts = total.copy()
                 for ref, n in Counter(_gather(refs, rest)).items():
                     counts[ref] -= n
-            uniques = reader.uniques
-            for ref, n in counts.items():
-                if n > 0:
-                    out[uniques[ref]] += n
+            if rest is not None:
+                counts = +counts  # without the values no match has
+            # Each reference is a distinct value within a segment: map them in C.
+            named = dict(zip(map(reader.uniques.__getitem__, counts), counts.values(), strict=True))
+            out.update(named)
         return out
 
     def _pair_counts(
