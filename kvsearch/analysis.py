@@ -47,6 +47,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from itertools import compress
 from pathlib import Path
 
 from snowballstemmer.dutch_porter_stemmer import DutchPorterStemmer
@@ -314,15 +315,39 @@ class Lexicon:
         a stub either. Which tokens have terms does not depend on stemming."""
         if stubs is None or not stemmed:
             return [terms for terms in self._mode_terms(tokens, stemmed, stops) if terms]
+        plains = self._mode_terms(tokens, False, stops)
+        hits = set(filter(stubs.search, {plain[0] for plain in plains if plain}))
+        if not hits:
+            return [plain for plain in plains if plain]
+        table = self.token_table(True, stops, True)
         out = []
-        search = stubs.search
-        for token, plain in zip(tokens, self._mode_terms(tokens, False, stops), strict=True):
+        for token, plain in zip(tokens, plains, strict=True):
             if plain:
-                if search(plain[0]):
-                    out.append(self._mode_terms([token], True, stops)[0])
+                if plain[0] in hits:
+                    found = table.get(token)
+                    if found is None:
+                        found = self.token_terms(token, True, stops, True)
+                    out.append(found)
                 else:
                     out.append(plain)
         return out
+
+    def stub_terms(self, tokens: list[str], stops: bool, stubs: Stubs) -> tuple[int, list[str]]:
+        """The number of positions of ``tokens`` (index time, stemmed), and the terms of
+        those that may have a term starting with a stub (see :meth:`index_terms`): what a
+        score needs that counts only terms starting with the stubs. Selected in C."""
+        plains = self._mode_terms(tokens, False, stops)
+        positions = len(plains) - plains.count(())
+        search = stubs.search
+        hits = {plain for plain in set(plains) if plain and search(plain[0])}
+        if not hits:
+            return positions, []
+        table = self.token_table(True, stops, True)
+        out: list[str] = []
+        for token in compress(tokens, map(hits.__contains__, plains)):
+            found = table.get(token)
+            out.extend(found if found is not None else self.token_terms(token, True, stops, True))
+        return positions, out
 
     def _mode_terms(self, tokens: list[str], stemmed: bool, stops: bool) -> list[tuple[str, ...]]:
         found = list(map(self.token_table(stemmed, stops, True).get, tokens))
@@ -512,6 +537,13 @@ def token_terms(
     :func:`analyze`'s terms grouped by position, without positions and spans (with
     ``stubs``: see :meth:`Lexicon.index_terms`)."""
     return lexicon.index_terms(_TOKEN_RE.findall(text), stem, stops, stubs)
+
+
+def stub_terms(
+    text: str, stubs: Stubs, *, lexicon: Lexicon = EMPTY_LEXICON
+) -> tuple[int, list[str]]:
+    """:meth:`Lexicon.stub_terms` of the tokens of ``text`` (stemmed, stopwords left out)."""
+    return lexicon.stub_terms(_TOKEN_RE.findall(text), True, stubs)
 
 
 def term_spans(

@@ -52,6 +52,7 @@ from kvsearch.analysis import (
     analyze,
     fold,
     register,
+    stub_terms,
     term_spans,
     token_terms,
 )
@@ -1350,14 +1351,22 @@ class _PairText:
         self.qa = qa
         self.lexicon = lexicon
         self.stubs = stubs
-        q_terms = token_terms(qa.question, lexicon=lexicon, stubs=stubs)
-        a_terms = token_terms(qa.answer, lexicon=lexicon, stubs=stubs) if qa.answer else []
-        self.terms = [t for terms in q_terms for t in terms] + [
-            t for terms in a_terms for t in terms
-        ]
-        self.length = len(q_terms) + len(a_terms)
-        # One term per position (the first), for phrase checks.
-        self.sequence = [terms[0] for terms in q_terms] + [terms[0] for terms in a_terms]
+        self.sequence: list[str] = []
+        if stubs is not None:
+            # Only the terms that can be a query term, and the length (no stemmed phrases).
+            q_length, self.terms = stub_terms(qa.question, stubs, lexicon=lexicon)
+            a_length, a_terms = stub_terms(qa.answer, stubs, lexicon=lexicon)
+            self.terms += a_terms
+            self.length = q_length + a_length
+        else:
+            q_terms = token_terms(qa.question, lexicon=lexicon)
+            a_terms = token_terms(qa.answer, lexicon=lexicon) if qa.answer else []
+            self.terms = [t for terms in q_terms for t in terms] + [
+                t for terms in a_terms for t in terms
+            ]
+            self.length = len(q_terms) + len(a_terms)
+            # One term per position (the first), for phrase checks.
+            self.sequence = [terms[0] for terms in q_terms] + [terms[0] for terms in a_terms]
         self.exact_words: list[str] = []
         if exact:
             self.exact_words = [

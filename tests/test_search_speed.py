@@ -29,6 +29,7 @@ from kvsearch.analysis import (
     Stubs,
     analyze,
     fast_path,
+    stub_terms,
     term_spans,
     token_terms,
 )
@@ -202,6 +203,9 @@ def test_bulk_analysis_matches_analyze(text: str) -> None:
     assert len(with_stubs) == len(grouped)
     for got, want in zip(with_stubs, grouped.values(), strict=True):
         assert (set(got) & wanted) == (set(want) & wanted)
+    positions, terms = stub_terms(text, stubs, lexicon=lexicon)
+    assert positions == len(grouped)
+    assert sorted(t for t in terms if t in wanted) == sorted(t for t, *_ in tokens if t in wanted)
 
 
 def test_lexicon_pickled_copy(tmp_path: Path) -> None:
