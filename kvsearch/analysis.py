@@ -435,6 +435,10 @@ def register(lexicon: Lexicon) -> None:
     _REGISTRY[lexicon.key] = lexicon
 
 
+def is_registered(key: str) -> bool:
+    return key in _REGISTRY
+
+
 def lexicon_for(key: str) -> Lexicon:
     try:
         return _REGISTRY[key]

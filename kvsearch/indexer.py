@@ -37,6 +37,7 @@ import shutil
 import stat
 import struct
 import sys
+import threading
 import time
 import zlib
 from array import array
@@ -58,7 +59,7 @@ from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
 from kvsearch import __version__, store
-from kvsearch.analysis import Lexicon, register
+from kvsearch.analysis import Lexicon, is_registered, register
 from kvsearch.errors import (
     IndexCorruptError,
     IndexIntegrityError,
@@ -294,13 +295,14 @@ def _locked_run(
         )
     old = base.records if base else {}
     counter = None if base else LexiconCounter()
-    if counter is not None and PROCS > 1 and len(paths) >= PARALLEL_MIN:
+    if counter is not None and PROCS > 1 and len(paths) >= _parallel_min():
         files = _scan_in_workers(src, paths, report, progress, counter)
     else:
         files = _scan(
             src, paths, old, report, progress, retry_failed=_parser_changed(live), lexicon=counter
         )
     lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
+    counter = None  # every word of the corpus: not to be copied into the worker processes
     register(lexicon)
     plan = _Plan(files, base, report, progress)
     tmp = store.new_tmp_dir(target)
@@ -808,7 +810,7 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
         if not update:
             ix, writer = _open_writer(tmp, ix, update)
             delegable = plan.delegable()
-            if PROCS > 1 and len(delegable) >= PARALLEL_MIN:
+            if PROCS > 1 and len(delegable) >= _parallel_min():
                 segments, count = _write_in_workers(tmp, plan, delegable, lexicon)
         for doc in plan.documents():
             if writer is None:
@@ -871,31 +873,54 @@ PROCS = 2
 PARALLEL_MIN = 2_000
 #: The most documents one worker writes into one segment.
 SEGMENT_DOCS = 25_000
+#: How worker processes start: "fork" where there is one (instant, and the workers share
+#: this process's caches), else "spawn".
+START_METHOD = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 #: Progress is reported every this many files.
 _PROGRESS_EVERY = 200
+
+
+def _parallel_min() -> int:
+    """:data:`PARALLEL_MIN`; the crash tests lower it (``KVSEARCH_TEST_PARALLEL_MIN``) to
+    kill builds of a few files while their workers run."""
+    return int(os.environ.get("KVSEARCH_TEST_PARALLEL_MIN", PARALLEL_MIN))
+
 
 _worker_queue: Any = None
 _worker_parent = 0
 
 
-def _pool(lexicon_file: str | None) -> tuple[ProcessPoolExecutor, Any]:
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+def _pool(lexicon: Lexicon | None, folder: Path) -> tuple[ProcessPoolExecutor, Any]:
+    context = multiprocessing.get_context(START_METHOD)
     queue = context.Queue()
     pool = ProcessPoolExecutor(
         max_workers=PROCS,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(queue, os.getpid(), lexicon_file),
+        initargs=(
+            queue,
+            os.getpid(),
+            None if lexicon is None else lexicon.key,
+            str(folder / LEXICON_FILE),
+        ),
     )
     return pool, queue
 
 
-def _init_worker(queue: Any, parent: int, lexicon_file: str | None) -> None:
+def _init_worker(queue: Any, parent: int, lexicon_key: str | None, lexicon_file: str) -> None:
     global _worker_queue, _worker_parent
     _worker_queue, _worker_parent = queue, parent
-    if lexicon_file is not None:
+    # A worker whose build was killed (SIGKILL included) ends within a second, even one
+    # waiting for a task that will never come.
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if lexicon_key is not None and not is_registered(lexicon_key):  # not inherited by fork
         register(Lexicon.load(Path(lexicon_file)))
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _worker_progress(done: int, path: str) -> None:
@@ -915,6 +940,7 @@ def _run_tasks(
     messages of the workers go to ``on_progress`` as they come."""
     with pool:
         futures = [pool.submit(fn, *task) for task in tasks]
+        store.pause_point(f"workers-{fn.__name__.strip('_')}")
         pending = set(futures)
         try:
             while pending:
@@ -952,7 +978,7 @@ def _scan_in_workers(
     counter: LexiconCounter,
 ) -> list[_File]:
     """:func:`_scan` of a full build (no records to compare with) in worker processes."""
-    pool, queue = _pool(None)
+    pool, queue = _pool(None, src)
     total = len(paths)
     done = 0
 
@@ -1009,7 +1035,7 @@ def _write_in_workers(
 ) -> tuple[list[Any], int]:
     """Parse and write the ``delegable`` units of the plan in worker processes, one
     segment per task; return the segments and the number of documents written."""
-    pool, queue = _pool(str(tmp / LEXICON_FILE))
+    pool, queue = _pool(lexicon, tmp)
     tasks = -(-len(delegable) // (PROCS * SEGMENT_DOCS)) * PROCS
 
     def on_progress(n: int, path: str) -> None:

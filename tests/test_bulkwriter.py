@@ -167,8 +167,12 @@ def messy_corpus(tmp_path: Path) -> Path:
     return src
 
 
-def _build(src: Path, index: Path, parallel: bool, monkeypatch: pytest.MonkeyPatch) -> Any:
+def _build(
+    src: Path, index: Path, parallel: bool, monkeypatch: pytest.MonkeyPatch, start: str = ""
+) -> Any:
     with monkeypatch.context() as m:
+        if start:
+            m.setattr(indexer, "START_METHOD", start)
         m.setattr(indexer, "PROCS", 2 if parallel else 1)
         m.setattr(indexer, "PARALLEL_MIN", 1)
         m.setattr(indexer, "SEGMENT_DOCS", 7)
@@ -239,3 +243,13 @@ def test_parallel_build_verifies_the_document_count(
     with pytest.raises(IndexIntegrityError, match=r"holds 35 Kamervragen but 36 were parsed"):
         _build(sample_copy, tmp_path / "ix", True, monkeypatch)
     assert not (tmp_path / "ix" / "kvsearch-index.json").exists()
+
+
+def test_parallel_build_with_spawned_workers(
+    sample_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers that start afresh (macOS, Windows) load the lexicon from the index."""
+    serial, _ = _build(sample_copy, tmp_path / "one", False, monkeypatch)
+    spawned, _ = _build(sample_copy, tmp_path / "two", True, monkeypatch, start="spawn")
+    assert spawned.indexed == serial.indexed == 36
+    assert _results(tmp_path / "two") == _results(tmp_path / "one")

@@ -75,9 +75,12 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- killed at any moment
 
 
-def start_paused(index_dir: Path, args: list[str], phase: str, flag: Path) -> subprocess.Popen:
+def start_paused(
+    index_dir: Path, args: list[str], phase: str, flag: Path, **extra_env: str
+) -> subprocess.Popen:
     env = {
         **os.environ,
+        **extra_env,
         "PYTHONPATH": PACKAGE_ROOT,
         "KVSEARCH_TEST_PAUSE_AT": phase,
         "KVSEARCH_TEST_PAUSE_FLAG": str(flag),
@@ -125,6 +128,48 @@ def test_killed_run_leaves_the_index_serving_and_the_next_run_completes(
     report = update_index(src, ix, wait=0)
     assert ids(ix) == after
     assert report.indexed == len(after)
+    assert generations(ix) == [store.read_manifest(ix)["generation"]]
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        out += [int(c) for c in (task / "children").read_text().split()]
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat_line = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat_line.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("phase", ["workers-hash_files", "workers-write_segment"])
+def test_killed_parallel_build_stops_its_workers(
+    src: Path, ix: Path, tmp_path: Path, phase: str
+) -> None:
+    """A rebuild in worker processes killed while they work: the workers end, the index
+    serves as before, and the next run completes."""
+    before = ids(ix)
+    after = change(src)
+    flag = tmp_path / "paused"
+    proc = start_paused(
+        ix, ["rebuild", "-q", str(src)], phase, flag, KVSEARCH_TEST_PARALLEL_MIN="1"
+    )
+    workers = _children(proc.pid)
+    assert len(workers) >= 2
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)  # orphaned workers would hold its output open
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(w) for w in workers)
+    assert ids(ix) == before
+    update_index(src, ix, wait=0)
+    assert ids(ix) == after
     assert generations(ix) == [store.read_manifest(ix)["generation"]]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zlib
 from collections import Counter
 from pathlib import Path
 
@@ -12,8 +14,8 @@ from whoosh import fields
 
 from kvsearch.analysis import Lexicon, analyze, register, term_frequencies, term_positions
 from kvsearch.indexer import SAMPLE_DIR
-from kvsearch.parse import parse_file
-from kvsearch.schema import DutchText, document, make_schema
+from kvsearch.parse import parse_file, parse_text
+from kvsearch.schema import DutchText, document, make_schema, pack, unpack
 
 LEXICON = Lexicon(
     {"verkiezing": 40, "uitslag": 9, "stikstof": 5, "uitstoot": 70, "water": 90, "stof": 60},
@@ -96,3 +98,14 @@ def test_every_field_of_real_documents(path: Path) -> None:
                 analyzer=field.analyzer, phrase=field.format.__class__.__name__ == "Positions"
             )
             assert whoosh_postings(field, value) == whoosh_postings(plain, value), name
+
+
+def test_stored_document_round_trip_and_older_compressed_form() -> None:
+    """Documents are stored as JSON; those of older indexes (compressed JSON) still read."""
+    path = SAMPLE_DIR / "2024Z01294.txt"
+    kv = parse_text(path.read_text(encoding="utf-8"), str(path))
+    blob = pack(kv)
+    assert blob.startswith(b"{")
+    assert unpack(blob) == kv
+    older = zlib.compress(json.dumps(kv.to_dict()).encode("utf-8"), 6)
+    assert unpack(older) == kv
