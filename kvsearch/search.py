@@ -21,28 +21,40 @@ import copy
 import datetime as dt
 import functools
 import heapq
+import io
 import math
 import os
+import pickle
 import re
+import struct
+import zlib
 from array import array
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import accumulate, compress, filterfalse, repeat
+from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
-from whoosh import index as whoosh_index
-from whoosh import matching, qparser, query, scoring
+from whoosh import formats, matching, qparser, query, scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher as WhooshSearcher
+from whoosh.util.numeric import byte_to_length
 
 from kvsearch import store
 from kvsearch.analysis import (
     EMPTY_LEXICON,
     STOPWORDS,
     Lexicon,
+    Stubs,
     analyze,
     fold,
     register,
+    stub_terms,
+    term_spans,
+    token_terms,
 )
 from kvsearch.errors import (
     IndexCorruptError,
@@ -91,13 +103,33 @@ class Fragment:
     highlights: tuple[tuple[int, int], ...] = ()
 
 
-@dataclass(frozen=True)
 class QuestionMatch:
-    """A question/answer pair of a hit, scored on that pair alone."""
+    """A question/answer pair of a hit, scored on that pair alone. The snippet is made
+    when it is first asked for (a hit names all its matching pairs; few are shown)."""
 
-    nr: int
-    score: float
-    snippet: Fragment
+    __slots__ = ("_snippet", "nr", "score")
+
+    def __init__(self, nr: int, score: float, snippet: Fragment | Callable[[], Fragment]):
+        self.nr = nr
+        self.score = score
+        self._snippet = snippet
+
+    @property
+    def snippet(self) -> Fragment:
+        if not isinstance(self._snippet, Fragment):
+            self._snippet = self._snippet()
+        return self._snippet
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, QuestionMatch):
+            return NotImplemented
+        return (self.nr, self.score, self.snippet) == (other.nr, other.score, other.snippet)
+
+    def __hash__(self) -> int:
+        return hash((self.nr, self.score))
+
+    def __repr__(self) -> str:
+        return f"QuestionMatch(nr={self.nr!r}, score={self.score!r}, snippet={self.snippet!r})"
 
 
 @dataclass(frozen=True)
@@ -626,6 +658,7 @@ class Searcher:
         self._ix: Any = None
         self._searcher: WhooshSearcher | None = None
         self._column_cache: dict[str, Any] = {}
+        self._bulk_query: _BulkQuery | None = None
         self.lexicon: Lexicon = EMPTY_LEXICON
         self._open()
 
@@ -639,7 +672,9 @@ class Searcher:
                 store.check_generation(self.index_dir, manifest)
                 lexicon = Lexicon.load(gen / LEXICON_FILE)
                 register(lexicon)
-                ix = whoosh_index.open_dir(str(gen))
+                # Plain file reads, no mmap: Whoosh copies each memory-mapped part it
+                # opens (postings, terms) into memory, about 1 GB at 90k documents.
+                ix = FileStorage(str(gen), supports_mmap=False, readonly=True).open_index()
                 searcher = ix.searcher(weighting=scoring.BM25F(B=_BM25_B, K1=_BM25_K1))
             except Exception as exc:  # noqa: BLE001 - any failure here means a damaged index
                 last_error = exc
@@ -873,6 +908,13 @@ class Searcher:
         """Every match (ascending document numbers) and the first ``n`` in ``sort`` order
         as (score, docnum); the score is 0.0 unless sorted by relevance."""
         allowed = self._allowed(filters)
+        if q is not None and sort == "relevance":
+            try:
+                found = self._bulk.best(q, n, allowed)
+            except _Unsupported:
+                pass
+            else:
+                return sorted(found[0]), found[1]
         if q is not None and allowed is not None and self._few(allowed):
             # One pass: score every allowed match, take the first n.
             scored = [(score, d) for d, score in self._scored(q, allowed).items()]
@@ -897,11 +939,35 @@ class Searcher:
         if q is None:
             return self._live() if allowed is None else allowed
         if allowed is None:
-            return sorted(self._s.docs_for_query(q))
+            return self._docs(q)
+        try:
+            return sorted(self._bulk.docs(q, only=allowed))
+        except _Unsupported:
+            pass
         if self._few(allowed):
-            return sorted(self._s.docs_for_query(query.And([q, _DocSet(allowed)])))
+            return self._docs(query.And([q, _DocSet(allowed)]))
         allow = set(allowed)
-        return sorted(d for d in self._s.docs_for_query(q) if d in allow)
+        return [d for d in self._docs(q) if d in allow]
+
+    @property
+    def _bulk(self) -> _BulkQuery:
+        if self._bulk_query is None:
+            self._bulk_query = _BulkQuery(self._s)
+        return self._bulk_query
+
+    def _docs(self, q: query.Query) -> list[int]:
+        """Every match of ``q``, ascending."""
+        try:
+            return sorted(self._bulk.docs(q))
+        except _Unsupported:
+            return sorted(self._s.docs_for_query(q))
+
+    def _bulk_scores(self, q: query.Query, allowed: list[int] | None) -> dict[int, float]:
+        """Every match of ``q`` among ``allowed`` (None: all) with its score; raises
+        _Unsupported for a query the bulk evaluator does not handle."""
+        if allowed is None:
+            return self._bulk.scores(q)
+        return self._bulk.scores(q, only=allowed)
 
     def _few(self, docs: list[int]) -> bool:
         """Whether ``docs`` are few enough to run a query on them only (see _DocSet)."""
@@ -917,14 +983,32 @@ class Searcher:
         ranges = numeric_ranges(filters)
         if tq is None and not ranges:
             return None
-        docs = sorted(self._s.docs_for_query(tq)) if tq is not None else self._live()
+        docs = self._docs(tq) if tq is not None else None
         schema = self._s.schema
         for fieldname, lo, hi in ranges:
             field = schema[fieldname]
             low, high = field.to_column_value(lo), field.to_column_value(hi)
-            values = self._numbers(fieldname)
-            docs = [d for d in docs if low <= values[d] <= high]
+            if docs is not None and len(docs) < 2000:
+                values = self._numbers(fieldname)
+                docs = [d for d in docs if low <= values[d] <= high]
+            else:
+                inside = self._in_range(fieldname, low, high)
+                docs = sorted(inside if docs is None else inside.intersection(docs))
         return docs
+
+    def _in_range(self, fieldname: str, low: int, high: int) -> set[int]:
+        """The live documents whose numeric column value is in ``[low, high]``."""
+        cached = self._column_cache.get("sorted:" + fieldname)
+        if cached is None:
+            values = self._numbers(fieldname)
+            live = self._live()
+            order = sorted(live, key=values.__getitem__)
+            cached = ([values[d] for d in order], order)
+            self._column_cache["sorted:" + fieldname] = cached
+        keys, order = cached
+        lo = bisect.bisect_left(keys, low)
+        hi = bisect.bisect_right(keys, high, lo)
+        return set(order[lo:hi])
 
     def _live(self) -> list[int]:
         """Every document number that is not deleted, ascending."""
@@ -937,6 +1021,12 @@ class Searcher:
         """The ``n`` best of ``docs`` by relevance: (score, docnum)."""
         if not docs or q is None:
             return []
+        try:
+            scores = self._bulk_scores(q, docs)
+        except _Unsupported:
+            pass
+        else:
+            return _best(scores, n)
         if self._few(docs):
             results = self._s.search(query.And([q, _DocSet(docs)]), limit=n)
         else:
@@ -981,17 +1071,52 @@ class Searcher:
         self, docs: list[int], names: Sequence[str], limit: int
     ) -> dict[str, list[tuple[str, int]]]:
         columns = {"days" if n == "answer-time" else n for n in names}
-        return facet_counts({c: self._counts(c, docs) for c in columns}, names, limit)
+        parts = self._segment_parts(docs)
+        return facet_counts({c: self._counts(c, docs, parts) for c in columns}, names, limit)
 
-    def _counts(self, name: str, docs: list[int]) -> Counter[bytes]:
-        """How many of ``docs`` (ascending) have each value of a facet column."""
+    def _segment_parts(self, docs: list[int]) -> dict[int, tuple[Sequence[int], list[int] | None]]:
+        """Per segment (by first document number): the segment-local numbers of ``docs``
+        and, when they are more than half the segment, the local numbers of the other
+        documents (fewer to count: see :meth:`_counts`)."""
+        parts: dict[int, tuple[Sequence[int], list[int] | None]] = {}
+        for reader, offset in self._s.reader().leaf_readers():
+            size = reader.doc_count_all()
+            local = _local_docs(docs, offset, offset + size)
+            rest = None
+            if 2 * len(local) > size:
+                inside = set(local)
+                rest = list(filterfalse(inside.__contains__, range(size)))
+            parts[offset] = (local, rest)
+        return parts
+
+    def _counts(
+        self, name: str, docs: list[int], parts: dict[int, Any] | None = None
+    ) -> Counter[bytes]:
+        """How many of ``docs`` (ascending) have each value of a facet column: the value
+        references of the documents counted in C, or those of the other documents
+        subtracted from the whole segment's counts when they are fewer."""
+        parts = parts or self._segment_parts(docs)
         out: Counter[bytes] = Counter()
         for offset, end, reader in self._facet_readers(name):
-            local = _local_docs(docs, offset, end)
-            if local:
-                uniques = reader.uniques
-                for ref, n in Counter(map(reader.refs.__getitem__, local)).items():
-                    out[uniques[ref]] += n
+            local, rest = parts[offset]
+            if not local:
+                continue
+            refs = reader.refs
+            if rest is None:
+                counts = Counter(_gather(refs, local))
+            else:
+                key = f"total:{name}:{offset}"
+                total = self._column_cache.get(key)
+                if total is None:
+                    total = self._column_cache[key] = Counter(refs[: end - offset])
+                counts = total.copy()
+                for ref, n in Counter(_gather(refs, rest)).items():
+                    counts[ref] -= n
+            if rest is not None:
+                counts = +counts  # without the values no match has
+            # Each reference is a distinct value within a segment: map them in C.
+            named = dict(zip(map(reader.uniques.__getitem__, counts), counts.values(), strict=True))
+            out.update(named)
         return out
 
     def _pair_counts(
@@ -1142,6 +1267,8 @@ class _QuestionScorer:
     def __init__(self, searcher: WhooshSearcher, words: QueryWords, lexicon: Lexicon) -> None:
         self.words = words
         self.lexicon = lexicon
+        # Stem only the words that may match (all of them when stemmed phrases are checked).
+        self.stubs = None if words.phrases else Stubs(words.terms, words.prefixes)
         n = max(1, searcher.doc_count())
         self.idf: dict[str, float] = {}
         for term in words.terms:
@@ -1169,16 +1296,20 @@ class _QuestionScorer:
         if not self.words or not kv.questions:
             return []
         exact = bool(self.words.exact)
-        pairs = [_PairText(qa, self.lexicon, exact) for qa in kv.questions]
+        pairs = [_PairText(qa, self.lexicon, exact, self.stubs) for qa in kv.questions]
         avg = sum(p.length for p in pairs) / len(pairs) or 1.0
-        title = {t for t, *_ in analyze(kv.title, lexicon=self.lexicon)}
+        title = {
+            t
+            for terms in token_terms(kv.title, lexicon=self.lexicon, stubs=self.stubs)
+            for t in terms
+        }
         if exact:
             title |= {"=" + t for t, *_ in analyze(kv.title, stem=False, stops=False)}
         out = []
         for pair in pairs:
             score = self._score(pair, avg, title)
             if score > 0:
-                snippet = pair.snippet(self._key, self.words.exact)
+                snippet = functools.partial(pair.snippet, self._key, self.words.exact)
                 out.append(QuestionMatch(pair.qa.nr, round(score, 4), snippet))
         out.sort(key=lambda m: (-m.score, m.nr))
         return out
@@ -1213,31 +1344,45 @@ def _contains_sequence(seq: list[str], phrase: tuple[str, ...]) -> bool:
 
 
 class _PairText:
-    """A question/answer pair, analysed once: terms, positions and character spans."""
+    """A question/answer pair, analysed once: its terms, length and word sequences; the
+    character spans of matches only when a snippet is made."""
 
-    def __init__(self, qa: QA, lexicon: Lexicon, exact: bool) -> None:
+    def __init__(self, qa: QA, lexicon: Lexicon, exact: bool, stubs: Stubs | None) -> None:
         self.qa = qa
-        self.q_tokens = list(analyze(qa.question, lexicon=lexicon))
-        self.a_tokens = list(analyze(qa.answer, lexicon=lexicon)) if qa.answer else []
-        self.terms = [t for t, *_ in self.q_tokens] + [t for t, *_ in self.a_tokens]
-        self.length = len({p for _t, p, *_ in self.q_tokens}) + len(
-            {p for _t, p, *_ in self.a_tokens}
-        )
-        self.sequence = _position_sequence(self.q_tokens) + _position_sequence(self.a_tokens)
-        self.q_exact: list[tuple[str, int, int, int]] = []
-        self.a_exact: list[tuple[str, int, int, int]] = []
+        self.lexicon = lexicon
+        self.stubs = stubs
+        self.sequence: list[str] = []
+        if stubs is not None:
+            # Only the terms that can be a query term, and the length (no stemmed phrases).
+            q_length, self.terms = stub_terms(qa.question, stubs, lexicon=lexicon)
+            a_length, a_terms = stub_terms(qa.answer, stubs, lexicon=lexicon)
+            self.terms += a_terms
+            self.length = q_length + a_length
+        else:
+            q_terms = token_terms(qa.question, lexicon=lexicon)
+            a_terms = token_terms(qa.answer, lexicon=lexicon) if qa.answer else []
+            self.terms = [t for terms in q_terms for t in terms] + [
+                t for terms in a_terms for t in terms
+            ]
+            self.length = len(q_terms) + len(a_terms)
+            # One term per position (the first), for phrase checks.
+            self.sequence = [terms[0] for terms in q_terms] + [terms[0] for terms in a_terms]
+        self.exact_words: list[str] = []
         if exact:
-            self.q_exact = list(analyze(qa.question, stem=False, stops=False))
-            self.a_exact = list(analyze(qa.answer, stem=False, stops=False))
-        self.exact_words = _position_sequence(self.q_exact) + _position_sequence(self.a_exact)
+            self.exact_words = [
+                terms[0] for terms in token_terms(qa.question, stem=False, stops=False)
+            ] + [terms[0] for terms in token_terms(qa.answer, stem=False, stops=False)]
+
+    def _spans(self, text: str, key: Any, exact: set[str]) -> list[tuple[int, int]]:
+        matches = lambda t: key(t) is not None  # noqa: E731
+        found = set(term_spans(text, matches, lexicon=self.lexicon, stubs=self.stubs))
+        if exact:
+            found.update(term_spans(text, exact.__contains__, stem=False, stops=False))
+        return sorted(found)
 
     def snippet(self, key: Any, exact: set[str]) -> Fragment:
-        q_spans = sorted(
-            set(_spans(self.q_tokens, key)) | set(_spans(self.q_exact, exact.__contains__))
-        )
-        a_spans = sorted(
-            set(_spans(self.a_tokens, key)) | set(_spans(self.a_exact, exact.__contains__))
-        )
+        q_spans = self._spans(self.qa.question, key, exact)
+        a_spans = self._spans(self.qa.answer, key, exact) if self.qa.answer else []
         question = _fragment(self.qa.question, q_spans, width=_QUESTION_CHARS)
         if not self.qa.answer:
             return question
@@ -1251,22 +1396,6 @@ class _PairText:
             question.text + sep + answer.text,
             question.highlights + tuple((s + shift, e + shift) for s, e in answer.highlights),
         )
-
-
-def _position_sequence(tokens: list[tuple[str, int, int, int]]) -> list[str]:
-    """One term per position (the first), for phrase checks."""
-    seq: list[str] = []
-    last = None
-    for term, pos, _s, _e in tokens:
-        if pos != last:
-            seq.append(term)
-            last = pos
-    return seq
-
-
-def _spans(tokens: list[tuple[str, int, int, int]], matches: Any) -> list[tuple[int, int]]:
-    spans = sorted({(s, e) for term, _p, s, e in tokens if matches(term)})
-    return spans
 
 
 def _fragment(text: str, spans: list[tuple[int, int]], width: int = _SNIPPET_CHARS) -> Fragment:
@@ -1332,6 +1461,13 @@ def _local_docs(docs: list[int], offset: int, end: int) -> Sequence[int]:
     if offset == 0:
         return docs[lo:hi] if (lo, hi) != (0, len(docs)) else docs
     return [d - offset for d in docs[lo:hi]]
+
+
+def _gather(refs: Sequence[int], docs: Sequence[int]) -> Sequence[int]:
+    """``[refs[d] for d in docs]``, in C."""
+    if len(docs) > 1:
+        return itemgetter(*docs)(refs)  # type: ignore[no-any-return]
+    return [refs[d] for d in docs]
 
 
 def _check_paging(limit: int, page: int) -> None:
@@ -1529,3 +1665,546 @@ def _pair_fragments(
     if not qa.answer:
         return question, None
     return question, _fragment(qa.answer, spans(qa.answer))
+
+
+# ---------------------------------------------------------------- bulk query evaluation
+#
+# Whoosh runs a query one document at a time through a tree of Python matcher objects:
+# about 50 µs per matching document, seconds for a query that matches most of a 90k index.
+# :class:`_BulkQuery` computes the same match sets and the same BM25F scores from whole
+# posting lists instead: each term's postings are read block by block (ids and weights as
+# arrays), scored with a table of the length normalisation per field, and combined with
+# dict and set operations. It handles the queries kvsearch builds (terms, prefixes, phrases,
+# And, Or, AndNot, document sets); anything else raises _Unsupported and runs on Whoosh.
+
+#: Decoded postings kept per searcher (ids + scores, 12 bytes each): about 50 MB at most.
+_POSTINGS_CACHE_LIMIT = 4_000_000
+
+
+def _best(scores: dict[int, float], n: int) -> list[tuple[float, int]]:
+    """The ``n`` best ``(score, docnum)``: highest score first, then lowest docnum (Whoosh's
+    order)."""
+    if n < len(scores):
+        # The n-th highest score; every document scoring at least that is a candidate.
+        least = heapq.nlargest(n, scores.values())[-1]
+        scores = {d: s for d, s in scores.items() if s >= least}
+    best = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:n]
+    return [(score, d) for d, score in best]
+
+
+_INT = struct.Struct("!i")
+_W3_MAGIC = b"W3Bl"
+
+
+class _Unsupported(Exception):
+    """A query the bulk evaluator does not handle: run it on Whoosh."""
+
+
+class _BulkQuery:
+    def __init__(self, searcher: WhooshSearcher) -> None:
+        self._s = searcher
+        self._leaves = list(searcher.reader().leaf_readers())
+        self._schema = searcher.schema
+        self._postings: dict[tuple[str, bytes], tuple[array, array]] = {}
+        self._cached = 0
+        self._norms: dict[str, list[list[float]]] = {}
+        self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, float]] = {}
+        self._start(None)
+
+    # ------------------------------------------------------------ public
+
+    def scores(self, q: Any, only: Sequence[int] | None = None) -> dict[int, float]:
+        """Every match of ``q`` with its score, as Whoosh scores it (BM25F); with ``only``
+        (ascending document numbers), the matches among those. The result may be shared:
+        do not change it."""
+        self._start(only)
+        try:
+            return self._scored(q)
+        finally:
+            self._start(None)
+
+    def docs(self, q: Any, only: Sequence[int] | None = None) -> set[int]:
+        """Every match of ``q`` (document numbers), or those among ``only``."""
+        self._start(only)
+        try:
+            return self._docset(q)
+        finally:
+            self._start(None)
+
+    def best(
+        self, q: Any, n: int, only: Sequence[int] | None = None
+    ) -> tuple[Any, list[tuple[float, int]]]:
+        """Every match of ``q`` (among ``only``) and the ``n`` best as (score, docnum).
+
+        Words without operators (see :func:`_relax`) are ``all words OR any word``: a
+        document with every word scores the sum of its words' scores twice, one with some
+        of them once. When the n-th best document with every word outscores the most a
+        document without them all could score (the sum of the words' highest scores but
+        the lowest), the best are those with every word, and the "any word" sums need not
+        be made: the matches are then the union of the words' matches.
+        """
+        self._start(only)
+        try:
+            words = _relaxed_words(q)
+            if words is not None:
+                found = self._best_relaxed(words, n)
+                if found is not None:
+                    return found
+            scores = self._scored(q)
+            return scores, _best(scores, n)
+        finally:
+            self._start(None)
+
+    def _best_relaxed(self, words: list[Any], n: int) -> tuple[Any, list[tuple[float, int]]] | None:
+        per_word = [self._scored(w) for w in words]
+        if not all(per_word):
+            return None
+        full = _intersect(per_word)  # the "all words" scores
+        if len(full) < n:
+            return None
+        tops = sorted((max(d.values()) for d in per_word), reverse=True)
+        bound = sum(tops[:-1])  # the most a document without every word can score
+        # "any word" sums of the documents with every word, added as _sum would add them
+        order = sorted(per_word, key=len, reverse=True)
+        totals: Any = map(order[0].__getitem__, full)
+        for sub in order[1:]:
+            totals = map(add, totals, map(sub.__getitem__, full))
+        both = dict(zip(full, map(add, full.values(), totals), strict=True))
+        best = _best(both, n)
+        if not best or best[-1][0] <= bound * (1 + 1e-9):
+            return None
+        docs: set[int] = set()
+        docs.update(*per_word)
+        return docs, best
+
+    def _start(self, only: Sequence[int] | None) -> None:
+        self._memo: dict[int, tuple[Any, Any]] = {}
+        self._only = None if only is None else set(only)
+        self._only_sorted = only
+
+    # ------------------------------------------------------------ evaluation
+
+    def _scored(self, q: Any) -> dict[int, float]:
+        # A relaxed query holds each word twice (all words, any word): evaluate it once.
+        found = self._memo.get(id(q))
+        if found is not None:
+            return found[1]
+        out = self._scored_node(q)
+        self._memo[id(q)] = (q, out)
+        return out
+
+    def _scored_node(self, q: Any) -> dict[int, float]:
+        cls = type(q)
+        if cls is query.Term:
+            out = self._term(q.fieldname, q.text)
+            return _boosted(out, q.boost)
+        if cls is query.Or:
+            out = self._sum([self._scored(s) for s in q.subqueries])
+            return _boosted(out, q.boost)
+        if cls is query.And:
+            subs = [self._scored(s) for s in q.subqueries]
+            out = _intersect(subs)
+            return _boosted(out, q.boost)
+        if cls is query.AndNot:
+            a = self._scored(q.a)
+            if not a:
+                return a
+            b = self._docset(q.b)
+            return {d: s for d, s in a.items() if d not in b}
+        if cls is query.Prefix:
+            return self._prefix(q)
+        if cls is query.Phrase:
+            return _boosted(self._phrase(q), q.boost)
+        if cls is _DocSet:
+            return dict.fromkeys(q.docs, 0.0)
+        if q is query.NullQuery:
+            return {}
+        raise _Unsupported(cls.__name__)
+
+    def _docset(self, q: Any) -> set[int]:
+        found = self._memo.get(id(q))
+        if found is not None:
+            return found[1]
+        out = self._docset_node(q)
+        self._memo[id(q)] = (q, out)
+        return out
+
+    def _docset_node(self, q: Any) -> set[int]:
+        cls = type(q)
+        if cls is query.Term:
+            return set(self._term(q.fieldname, q.text))  # (restricted by _term)
+        if cls is query.Or or cls is query.Prefix:
+            if cls is query.Prefix:
+                subs = [
+                    set(self._term(q.fieldname, t, text_bytes=True))
+                    for t in self._expand(q.fieldname, q.text)
+                ]
+            else:
+                subs = [self._docset(s) for s in q.subqueries]
+            if not subs:
+                return set()
+            subs.sort(key=len, reverse=True)
+            out = set(subs[0])
+            for sub in subs[1:]:
+                out |= sub
+            return out
+        if cls is query.And:
+            subs = sorted((self._docset(s) for s in q.subqueries), key=len)
+            out = set(subs[0])
+            for sub in subs[1:]:
+                out &= sub
+            return out
+        if cls is query.AndNot:
+            return self._docset(q.a) - self._docset(q.b)
+        if cls is query.Phrase:
+            return set(self._phrase(q))
+        if cls is _DocSet:
+            return set(q.docs)
+        if q is query.NullQuery:
+            return set()
+        raise _Unsupported(cls.__name__)
+
+    @staticmethod
+    def _sum(subs: list[dict[int, float]]) -> dict[int, float]:
+        subs = sorted((s for s in subs if s), key=len, reverse=True)
+        if not subs:
+            return {}
+        if len(subs) == 1:
+            return subs[0]
+        out = subs[0].copy()
+        get = out.get
+        for sub in subs[1:]:
+            # out[d] = out.get(d, 0.0) + s, looped in C.
+            keys = sub.keys()
+            out.update(zip(keys, map(add, map(get, keys, repeat(0.0)), sub.values()), strict=True))
+        return out
+
+    # ------------------------------------------------------------ terms
+
+    def _field(self, fieldname: str) -> Any:
+        if fieldname not in self._schema:
+            raise _Unsupported(fieldname)
+        field = self._schema[fieldname]
+        if not field.scorable or field.format is None:
+            raise _Unsupported(fieldname)
+        return field
+
+    def _expand(self, fieldname: str, prefix: str) -> list[bytes]:
+        self._field(fieldname)
+        found: set[bytes] = set()
+        for reader, _offset in self._leaves:
+            if fieldname in reader.schema:
+                found.update(reader.expand_prefix(fieldname, prefix))
+        return sorted(found)
+
+    def _term(self, fieldname: str, text: Any, text_bytes: bool = False) -> dict[int, float]:
+        field = self._field(fieldname)
+        btext = text if text_bytes else field.to_bytes(text)
+        ids, scores = self._term_postings(fieldname, btext)
+        return self._restricted(ids, scores)
+
+    def _restricted(self, ids: Sequence[int], scores: Sequence[float]) -> dict[int, float]:
+        """``{docnum: score}`` of postings (ascending ids), those in ``only`` if given."""
+        only = self._only
+        if only is None:
+            return dict(zip(ids, scores, strict=True))
+        if 16 * len(only) < len(ids):  # few documents: look each one up
+            out = {}
+            n = len(ids)
+            for d in self._only_sorted:  # type: ignore[union-attr]
+                i = bisect.bisect_left(ids, d)
+                if i < n and ids[i] == d:
+                    out[d] = scores[i]
+            return out
+        return dict(compress(zip(ids, scores, strict=True), map(only.__contains__, ids)))
+
+    def _term_postings(self, fieldname: str, btext: bytes) -> tuple[array, array]:
+        key = (fieldname, btext)
+        found = self._postings.get(key)
+        if found is not None:
+            return found
+        ids = array("I")
+        scores = array("d")
+        if any((fieldname, btext) in reader for reader, _o in self._leaves):
+            idf = self._s.idf(fieldname, btext)
+            norms = self._norm_tables(fieldname)
+            k = _BM25_K1 + 1
+            for (reader, offset), (lengths, norm) in zip(self._leaves, norms, strict=True):
+                if (fieldname, btext) not in reader:
+                    continue
+                local, weights, _values = _read_postings(reader, fieldname, btext, False)
+                scores.extend(
+                    [
+                        idf * ((w * k) / (w + norm[lengths[d]]))
+                        for d, w in zip(local, weights, strict=True)
+                    ]
+                )
+                if offset:
+                    ids.extend([d + offset for d in local])
+                else:
+                    ids.extend(local)
+        if self._cached + len(ids) > _POSTINGS_CACHE_LIMIT:
+            self._postings.clear()
+            self._cached = 0
+        self._postings[key] = (ids, scores)
+        self._cached += len(ids) + 1
+        return ids, scores
+
+    def _norm_tables(self, fieldname: str) -> list[tuple[Any, list[float]]]:
+        """Per segment: the field's length bytes by document, and BM25's length
+        normalisation by length byte (as Whoosh's ``bm25`` computes it)."""
+        found = self._norms.get(fieldname)
+        if found is None:
+            avgfl = self._s.avg_field_length(fieldname) or 1
+            b, k1 = _BM25_B, _BM25_K1
+            norm = [k1 * ((1 - b) + b * byte_to_length(i) / avgfl) for i in range(256)]
+            found = [(_length_bytes(reader, fieldname), norm) for reader, _o in self._leaves]
+            self._norms[fieldname] = found
+        return found
+
+    def _prefix(self, q: Any) -> dict[int, float]:
+        """A prefix scored as Whoosh scores it, segment by segment: one expansion is that
+        term's score (without the boost); several are the boosted sum of their scores, or
+        1.0 for every match in a segment of up to 5,000 documents (Whoosh's preloaded,
+        unscored union)."""
+        self._field(q.fieldname)
+        out: dict[int, float] = {}
+        for reader, offset in self._leaves:
+            if q.fieldname not in reader.schema:
+                continue
+            terms = [t for t in reader.expand_prefix(q.fieldname, q.text) if t]
+            if not terms:
+                continue
+            size = reader.doc_count_all()
+            per_term = []
+            for term in terms:
+                ids, scores = self._term_postings(q.fieldname, term)
+                lo = bisect.bisect_left(ids, offset)
+                hi = bisect.bisect_left(ids, offset + size, lo)
+                per_term.append(self._restricted(ids[lo:hi], scores[lo:hi]))
+            if len(terms) == 1:
+                out.update(per_term[0])
+            elif len(terms) < query.Or.TOO_MANY_CLAUSES and (len(terms) == 2 or size > 5000):
+                out.update(_boosted(self._sum(per_term), q.boost))
+            else:
+                for found in per_term:
+                    out.update(dict.fromkeys(found, 1.0))
+        return out
+
+    # ------------------------------------------------------------ phrases
+
+    def _phrase(self, q: Any) -> dict[int, float]:
+        """Documents with the words in order, next to each other; the score is the sum
+        of the words' scores (Whoosh's SpanNear2 over an intersection). Computed for the
+        whole index and kept (then restricted to ``only``), unless ``only`` is small."""
+        if q.slop != 1 or not q.words:
+            raise _Unsupported("phrase with slop")
+        field = self._field(q.fieldname)
+        if not field.format.supports("positions"):
+            raise _Unsupported("phrase without positions")
+        words = tuple(field.to_bytes(w) for w in q.words)
+        key = (q.fieldname, words)
+        only = self._only
+        found = self._phrases.get(key)
+        if found is None and only is not None and len(only) < 2000:
+            return self._phrase_matches(q.fieldname, field, words)
+        if found is None:
+            self._only, saved = None, self._only_sorted
+            try:
+                found = self._phrase_matches(q.fieldname, field, words)
+            finally:
+                self._only, self._only_sorted = only, saved
+            if len(self._phrases) > 256:
+                self._phrases.clear()
+            self._phrases[key] = found
+        if only is None:
+            return found
+        if len(only) < len(found):
+            return {d: found[d] for d in only if d in found}
+        return {d: s for d, s in found.items() if d in only}
+
+    def _phrase_matches(
+        self, fieldname: str, field: Any, words: tuple[bytes, ...]
+    ) -> dict[int, float]:
+        per_word = [self._term(fieldname, w, text_bytes=True) for w in words]
+        both = _intersect(per_word) if len(per_word) > 1 else per_word[0]
+        if len(words) > 1 and both:
+            keep = self._phrase_docs(fieldname, field, words, both)
+            both = {d: s for d, s in both.items() if d in keep}
+        return both
+
+    def _phrase_docs(
+        self, fieldname: str, field: Any, words: tuple[bytes, ...], candidates: dict[int, float]
+    ) -> set[int]:
+        decode = field.format.decode_positions
+        if type(field.format) is formats.Positions:
+            decode = _decode_positions
+        keep: set[int] = set()
+        for reader, offset in self._leaves:
+            end = offset + reader.doc_count_all()
+            local = {d - offset for d in candidates if offset <= d < end}
+            if not local:
+                continue
+            positions: list[dict[int, bytes]] = []
+            for word in words:
+                ids, _w, values = _read_postings(reader, fieldname, word, True)
+                selected = compress(zip(ids, values, strict=True), map(local.__contains__, ids))
+                positions.append(dict(selected))
+            for d in local:
+                starts = set(decode(positions[0][d]))
+                for i, per_doc in enumerate(positions[1:], 1):
+                    starts.intersection_update(map(add, decode(per_doc[d]), repeat(-i)))
+                    if not starts:
+                        break
+                if starts:
+                    keep.add(d + offset)
+        return keep
+
+
+def _decode_positions(value: bytes) -> Any:
+    """Whoosh's ``Positions.decode_positions``: a 4-byte count, then the pickled list of
+    position deltas (its final ``.`` possibly left out)."""
+    data = value[4:] if value.endswith(b".") else value[4:] + b"."
+    return accumulate(pickle.loads(data))
+
+
+def _relaxed_words(q: Any) -> list[Any] | None:
+    """The words of ``Or([And(words), Or(words)])`` (plain words, see :func:`_relax`), or
+    None for any other query."""
+    if type(q) is not query.Or or q.boost != 1.0 or len(q.subqueries) != 2:
+        return None
+    every, some = q.subqueries
+    if type(every) is not query.And or type(some) is not query.Or:
+        return None
+    if every.boost != 1.0 or some.boost != 1.0:
+        return None
+    if len(every.subqueries) != len(some.subqueries) or not all(
+        a is b for a, b in zip(every.subqueries, some.subqueries, strict=True)
+    ):
+        return None
+    return list(every.subqueries)
+
+
+def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
+    if boost == 1.0 or not scores:
+        return scores
+    return {d: s * boost for d, s in scores.items()}
+
+
+def _intersect(subs: list[dict[int, float]]) -> dict[int, float]:
+    if not all(subs):
+        return {}
+    order = sorted(range(len(subs)), key=lambda i: len(subs[i]))
+    smallest = subs[order[0]]
+    keys = set(smallest)
+    for i in order[1:]:
+        keys &= subs[i].keys()
+    totals: Any = map(subs[0].__getitem__, keys)
+    for sub in subs[1:]:
+        totals = map(add, totals, map(sub.__getitem__, keys))
+    return dict(zip(keys, totals, strict=True))
+
+
+def _read_postings(
+    reader: Any, fieldname: str, btext: bytes, values: bool
+) -> tuple[Sequence[int], Sequence[float], Sequence[Any]]:
+    """A term's postings in one segment: local document numbers, weights and (when asked)
+    values, deleted documents left out. Read in one piece and decoded block by block
+    (Whoosh's W3 posting format); through Whoosh's matcher when that is not possible."""
+    found = _read_w3_postings(reader, fieldname, btext, values)
+    if found is None:
+        ids: list[int] = []
+        weights: list[float] = []
+        vals: list[Any] = []
+        m = reader.postings(fieldname, btext)
+        while m.is_active():
+            ids.append(m.id())
+            weights.append(m.weight())
+            if values:
+                vals.append(m.value())
+            m.next()
+        return ids, weights, vals
+    ids_, weights_, vals_ = found
+    if reader.has_deletions():
+        deleted = reader.deleted_docs_set
+        keep = [i for i, d in enumerate(ids_) if d not in deleted]
+        return (
+            [ids_[i] for i in keep],
+            [weights_[i] for i in keep],
+            [vals_[i] for i in keep] if values else [],
+        )
+    return ids_, weights_, vals_
+
+
+def _read_w3_postings(
+    reader: Any, fieldname: str, btext: bytes, values: bool
+) -> tuple[Any, Any, list[Any]] | None:
+    """The postings of a term in Whoosh's W3 format, all deleted documents included; None
+    when the segment is not in that format. A posting list is a series of blocks: the
+    block's length (negative for the last block), a pickled info tuple (count, last id,
+    max weight, compression, min and max length) and the pickled, possibly compressed,
+    tuple (id deltas, weights, values), after a 4-byte tag."""
+    terms = getattr(reader, "_terms", None)
+    postfile = getattr(terms, "_postfile", None)
+    if postfile is None or not hasattr(terms, "term_info"):
+        return None
+    try:
+        info = terms.term_info(fieldname, btext)
+    except Exception:  # noqa: BLE001 - an unknown layout: use Whoosh's matcher
+        return None
+    if info.is_inlined():
+        ids, weights, vals = info.inlined_postings()
+        return list(ids), list(weights), list(vals) if values else []
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes leaves the length unpacked
+        length = length[0]
+    raw = postfile.get(offset, length)
+    if raw[:4] != _W3_MAGIC:
+        return None
+    buf = io.BytesIO(raw)
+    ids_out = array("I")
+    weights_out = array("d")
+    vals_out: list[Any] = []
+    pos = 4
+    last = False
+    while not last and pos < length:
+        size = _INT.unpack_from(raw, pos)[0]
+        if size < 0:
+            last, size = True, -size
+        buf.seek(pos + 4)
+        count, _maxid, _maxweight, compression, _mnlen, _mxlen = pickle.load(buf)
+        data = raw[buf.tell() : pos + 4 + size]
+        pos += 4 + size
+        if compression:
+            data = zlib.decompress(data)
+        block_ids, block_weights, block_values = pickle.loads(data)
+        ids_out.extend(accumulate(block_ids))
+        if block_weights is None:
+            weights_out.extend(repeat(1.0, count))
+        elif isinstance(block_weights, float):
+            weights_out.extend(repeat(block_weights, count))
+        else:
+            weights_out.extend(block_weights)
+        if values:
+            vals_out.extend(block_values)
+    return ids_out, weights_out, vals_out
+
+
+def _length_bytes(reader: Any, fieldname: str) -> Any:
+    """A segment's length byte of a field for each document (Whoosh's ``_<field>_len``
+    column), read in one piece."""
+    n = reader.doc_count_all()
+    try:
+        column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+    except AttributeError:
+        column = None
+    if column is None:
+        return bytes(n)
+    try:
+        count = min(column._count, n)
+        data = column._dbfile.get_array(column._basepos, column._typecode, count)
+    except (AttributeError, TypeError):
+        return [column[i] for i in range(n)]
+    if count < n:
+        data.extend([column[i] for i in range(count, n)])
+    return data

@@ -1,0 +1,249 @@
+"""The fast search paths give exactly what the slow ones give.
+
+- Bulk query evaluation (:class:`kvsearch.search._BulkQuery`) against Whoosh scoring every
+  match itself: the same matches, the same scores (to rounding), the same best hits; on one
+  segment and on several segments with a deleted document.
+- Per-question scores and snippets with and without stemming only the words that can
+  match (:class:`kvsearch.analysis.Stubs`).
+- The bulk analysis helpers against :func:`kvsearch.analysis.analyze`.
+- The lexicon's pickled copy, and the import stand-ins of ``kvsearch/__init__.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import kvsearch.search as ks
+from kvsearch.analysis import (
+    STEM_OVERRIDES,
+    Lexicon,
+    Stubs,
+    analyze,
+    fast_path,
+    stub_terms,
+    term_spans,
+    token_terms,
+)
+from kvsearch.indexer import SAMPLE_DIR, build_index
+from kvsearch.search import Filters, Searcher
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+QUERIES = [
+    "ambtenaren",
+    "neutraliteit ambtenaren",
+    "verkiezingsuitslag",
+    "stikstof boeren natuur",
+    "bom honden",
+    '"politiek neutraal"',
+    '"de minister"',
+    "ambt*",
+    "ver*",
+    "minister:yesilgoz",
+    'titel:"ambtenaren"',
+    "ambtenaren -verkiezingen",
+    "ambtenaren AND verkiezingen",
+    "ambtenaren OR onderwijs",
+    "NOT ambtenaren",
+    "F-35",
+    "2024Z01294",
+    "onderwijs kosten leraren",
+    "schoolbestuurders belonen",
+    "kinderen",
+    "yesilgoz stikstof",
+]
+
+FILTERS = [
+    Filters(),
+    Filters(date_from=ks.parse_date_range("2024-06")[0]),
+    Filters(ministers=("de jonge",)),
+    Filters(answered=True, max_days=42),
+]
+
+
+def _whoosh_all(s: Searcher, q: Any, allowed: list[int] | None) -> list[tuple[float, int]]:
+    """Every match as Whoosh scores it, best first (ties: lower document number)."""
+    wq = q if allowed is None else ks.query.And([q, ks._DocSet(allowed)])
+    hits = [(h.score, h.docnum) for h in s._s.search(wq, limit=None)]
+    return sorted(hits, key=lambda hit: (-hit[0], hit[1]))
+
+
+def _check_bulk(index: Path) -> int:
+    checked = 0
+    with Searcher(index) as s:
+        for text in QUERIES:
+            for filters in FILTERS:
+                q, filters = s._queries(text, filters)
+                assert q is not None
+                allowed = s._allowed(filters)
+                docs, rows = s._select(q, filters, "relevance", 5)
+                expected = _whoosh_all(s, q, allowed)
+                assert docs == sorted(d for _s, d in expected), text
+                assert [d for _s, d in rows] == [d for _s, d in expected[:5]], text
+                for (got, _d), (want, _e) in zip(rows, expected, strict=False):
+                    assert got == pytest.approx(want, rel=1e-12), text
+                assert s._matching(q, filters) == docs
+                checked += len(docs)
+    return checked
+
+
+def test_bulk_evaluation_matches_whoosh(sample_index: Path) -> None:
+    assert _check_bulk(sample_index) > 100
+
+
+def test_bulk_evaluation_several_segments(tmp_path: Path) -> None:
+    """Three segments of a few documents (where Whoosh scores a prefix of several terms as
+    1.0 per document) and a deleted document."""
+    from kvsearch import store
+    from kvsearch.parse import parse_file
+    from kvsearch.schema import document
+
+    files = sorted(SAMPLE_DIR.rglob("*.txt"))
+    first = tmp_path / "first"
+    first.mkdir()
+    for path in files[:12]:
+        shutil.copy(path, first)
+    index = tmp_path / "segmented"
+    build_index(first, index)
+    from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
+
+    ix = whoosh_index.open_dir(str(store.generation_dir(index, store.read_manifest(index))))
+    for part in (files[12:24], files[24:]):
+        writer = ix.writer()
+        for path in part:
+            writer.add_document(**document(parse_file(path)))
+        writer.commit(merge=False)
+    writer = ix.writer()
+    writer.delete_by_term("id", files[0].stem)
+    writer.commit(merge=False)
+    ix.close()
+    manifest = store.read_manifest(index)
+    manifest["files"] = store.generation_files(store.generation_dir(index, manifest))
+    (index / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    with Searcher(index) as s:
+        assert len(s._s.reader().leaf_readers()) == 3
+        assert s._s.reader().has_deletions()
+    assert _check_bulk(index) > 100
+
+
+def test_unsupported_query_runs_on_whoosh(sample_index: Path) -> None:
+    with Searcher(sample_index) as s:
+        result = s.search("amb?enar*")  # a wildcard: not a bulk query
+        assert result.total > 0
+        q, _f = s._queries("amb?enar*", None)
+        with pytest.raises(ks._Unsupported):
+            s._bulk.scores(q)
+
+
+def _pairs(s: Searcher, text: str) -> list[Any]:
+    out: list[Any] = []
+    for hit in s.search(text, limit=10).hits:
+        out.append([(m.nr, m.score, m.snippet.text, m.snippet.highlights) for m in hit.questions])
+    for qhit in s.search_questions(text, limit=10).hits:
+        out.append((qhit.id, qhit.nr, qhit.score, qhit.question, qhit.answer))
+    return out
+
+
+def test_stubs_change_no_question_score(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    queries = [*QUERIES, "leden", "kamerleden", "steden", "bedrijven", "jaar", "lid*"]
+    with Searcher(sample_index) as s:
+        fast = [_pairs(s, text) for text in queries]
+    monkeypatch.setattr(ks, "Stubs", lambda *args, **kwargs: None)
+    with Searcher(sample_index) as s:
+        slow = [_pairs(s, text) for text in queries]
+    assert fast == slow
+    assert any(fast)
+
+
+def _lexicon() -> Lexicon:
+    data = json.loads((FIXTURES / "lexicon_be.json").read_text(encoding="utf-8"))
+    return Lexicon(data["words"], ["Hugo de Jonge", "Dilan Yeşilgöz-Zegerius"])
+
+
+def test_every_term_starts_with_a_stub_of_the_word() -> None:
+    """What :class:`Stubs` relies on: a word's terms begin with two letters found in the
+    folded word, or the word is an irregular form of STEM_OVERRIDES."""
+    lexicon = _lexicon()
+    words = [*lexicon.words, *STEM_OVERRIDES, "kamerleden", "jaar", "bedrijven", "f-35"]
+    text = " ".join(p.read_text(encoding="utf-8") for p in sorted(SAMPLE_DIR.rglob("*.txt")))
+    words += sorted({w for w in text.split() if w.isalpha()})[:3000]
+    for word in words:
+        plain = lexicon.token_terms(word, False, True, True)
+        for term in lexicon.token_terms(word, True, True, True):
+            assert plain, word
+            assert Stubs([term]).search(plain[0]), (word, term)
+            assert Stubs([], [term[:3]]).search(plain[0]), (word, term)
+
+
+@given(st.text(alphabet="abcdeéfghijklmnopqrstuvwxyz -'\n.,0123456789", max_size=200))
+def test_bulk_analysis_matches_analyze(text: str) -> None:
+    lexicon = _lexicon()
+    tokens = list(analyze(text, lexicon=lexicon))
+    grouped: dict[int, list[str]] = {}
+    for term, pos, _s, _e in tokens:
+        grouped.setdefault(pos, []).append(term)
+    assert [tuple(v) for v in grouped.values()] == token_terms(text, lexicon=lexicon)
+    wanted = {t for t, *_ in tokens[::3]}
+    spans = sorted({(s, e) for t, _p, s, e in tokens if t in wanted})
+    assert term_spans(text, wanted.__contains__, lexicon=lexicon) == spans
+    stubs = Stubs(wanted)
+    assert term_spans(text, wanted.__contains__, lexicon=lexicon, stubs=stubs) == spans
+    with_stubs = token_terms(text, lexicon=lexicon, stubs=stubs)
+    assert len(with_stubs) == len(grouped)
+    for got, want in zip(with_stubs, grouped.values(), strict=True):
+        assert (set(got) & wanted) == (set(want) & wanted)
+    positions, terms = stub_terms(text, stubs, lexicon=lexicon)
+    assert positions == len(grouped)
+    assert sorted(t for t in terms if t in wanted) == sorted(t for t, *_ in tokens if t in wanted)
+
+
+def test_lexicon_pickled_copy(tmp_path: Path) -> None:
+    lexicon = _lexicon()
+    path = tmp_path / "lexicon.json.gz"
+    lexicon.save(path)
+    assert fast_path(path).is_file()
+    loaded = Lexicon.load(path)
+    assert (loaded.words, loaded.names, loaded.key) == (lexicon.words, lexicon.names, lexicon.key)
+    # A copy that belongs to another JSON file is ignored.
+    other = Lexicon({"stikstof": 3}, ["Mark Rutte"])
+    copy = fast_path(path).read_bytes()
+    other.save(path)
+    fast_path(path).write_bytes(copy)
+    loaded = Lexicon.load(path)
+    assert (loaded.words, loaded.key) == (other.words, other.key)
+    # So is a damaged or missing copy.
+    fast_path(path).write_bytes(b"not a pickle")
+    assert Lexicon.load(path).key == other.key
+    fast_path(path).unlink()
+    assert Lexicon.load(path).key == other.key
+
+
+def test_whoosh_imported_without_unused_modules() -> None:
+    code = (
+        "import sys, kvsearch.search\n"
+        "print(sorted(m for m in ('asyncio', 'http.client', 'email.parser', 'ssl') "
+        "if m in sys.modules))\n"
+        "import urllib.request\n"
+        "print(urllib.request.Request('http://example.org').host)\n"
+        "from whoosh.lang.morph_en import variations\n"
+        "print(len(variations('test')) > 1)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    ).stdout.split("\n")
+    assert out[:3] == ["[]", "example.org", "True"]
