@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -227,23 +225,3 @@ def test_lexicon_pickled_copy(tmp_path: Path) -> None:
     assert Lexicon.load(path).key == other.key
     fast_path(path).unlink()
     assert Lexicon.load(path).key == other.key
-
-
-def test_whoosh_imported_without_unused_modules() -> None:
-    code = (
-        "import sys, kvsearch.search\n"
-        "print(sorted(m for m in ('asyncio', 'http.client', 'email.parser', 'ssl') "
-        "if m in sys.modules))\n"
-        "import urllib.request\n"
-        "print(urllib.request.Request('http://example.org').host)\n"
-        "from whoosh.lang.morph_en import variations\n"
-        "print(len(variations('test')) > 1)\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).parent.parent,
-    ).stdout.split("\n")
-    assert out[:3] == ["[]", "example.org", "True"]
