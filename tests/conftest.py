@@ -22,6 +22,14 @@ def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return index_dir
 
 
+def copy_sample(folder: Path, stems: list[str]) -> Path:
+    """``folder``, created, holding the named sample files (a small source folder)."""
+    folder.mkdir()
+    for stem in stems:
+        shutil.copyfile(SAMPLE_DIR / f"{stem}.txt", folder / f"{stem}.txt")
+    return folder
+
+
 @pytest.fixture
 def sample_copy(tmp_path: Path) -> Path:
     """A writable copy of the sample corpus."""

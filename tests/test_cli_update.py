@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_sample
 
 from kvsearch import store
 from kvsearch.analysis import ANALYZER_VERSION
@@ -21,11 +22,7 @@ TIME = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+"
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    for stem in SMALL:
-        shutil.copyfile(SAMPLE_DIR / f"{stem}.txt", folder / f"{stem}.txt")
-    return folder
+    return copy_sample(tmp_path / "src", SMALL)
 
 
 def run(*args: str):  # type: ignore[no-untyped-def]

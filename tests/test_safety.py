@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,12 +19,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_sample
 
 import kvsearch
 from kvsearch import indexer, store
 from kvsearch.cli import cli
 from kvsearch.errors import IndexCorruptError, IndexWriteError, LockError, NotAnIndexError
-from kvsearch.indexer import SAMPLE_DIR, build_index, update_index
+from kvsearch.indexer import build_index, update_index
 from kvsearch.search import Searcher
 
 SMALL = ["2024Z14717", "2024Z18561", "2024Z18795", "2024Z18888", "2024Z18890", "2024Z18891"]
@@ -34,11 +34,7 @@ PACKAGE_ROOT = str(Path(kvsearch.__file__).resolve().parent.parent)
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    for stem in SMALL:
-        shutil.copyfile(SAMPLE_DIR / f"{stem}.txt", folder / f"{stem}.txt")
-    return folder
+    return copy_sample(tmp_path / "src", SMALL)
 
 
 @pytest.fixture

@@ -8,15 +8,15 @@ from __future__ import annotations
 import errno
 import os
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import copy_sample
 
 from kvsearch import indexer
 from kvsearch.cli import cli
-from kvsearch.indexer import SAMPLE_DIR, build_index, update_index
+from kvsearch.indexer import build_index, update_index
 from kvsearch.search import Searcher
 
 SMALL = ["2024Z14717", "2024Z18561", "2024Z18795", "2024Z18888", "2024Z18890", "2024Z18891"]
@@ -24,11 +24,7 @@ SMALL = ["2024Z14717", "2024Z18561", "2024Z18795", "2024Z18888", "2024Z18890", "
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    for stem in SMALL:
-        shutil.copyfile(SAMPLE_DIR / f"{stem}.txt", folder / f"{stem}.txt")
-    return folder
+    return copy_sample(tmp_path / "src", SMALL)
 
 
 def kamervraag(nr: str, title: str) -> str:

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import copy_sample
 
 from kvsearch import analysis, indexer, store
 from kvsearch.analysis import Lexicon
@@ -33,11 +34,7 @@ def fresh_stems() -> None:
 
 @pytest.fixture
 def src(tmp_path: Path) -> Path:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    for stem in SMALL:
-        shutil.copyfile(SAMPLE_DIR / f"{stem}.txt", folder / f"{stem}.txt")
-    return folder
+    return copy_sample(tmp_path / "src", SMALL)
 
 
 def gen_dir(ix: Path) -> Path:
