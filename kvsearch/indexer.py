@@ -1063,18 +1063,24 @@ def _run_tasks(
         try:
             while pending:
                 _done, pending = wait(pending, timeout=0.2)
-                while True:
-                    try:
-                        n, path = queue.get_nowait()
-                    except Empty:
-                        break
-                    on_progress(n, path)
-            return [f.result() for f in futures]
+                _drain(queue, on_progress, 0)
+            results = [f.result() for f in futures]
+            _drain(queue, on_progress, 0.1)  # what the workers put just before they ended
+            return results
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         finally:
             queue.close()
+
+
+def _drain(queue: Any, on_progress: Callable[[int, str], None], timeout: float) -> None:
+    while True:
+        try:
+            n, path = queue.get(timeout=timeout) if timeout else queue.get_nowait()
+        except Empty:
+            return
+        on_progress(n, path)
 
 
 def _parts(items: list[Any], count: int) -> list[list[Any]]:
