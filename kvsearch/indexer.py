@@ -924,19 +924,19 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     segments: list[Any] = []
     try:
         if not update:
-            ix, writer = _open_writer(tmp, ix, update)
+            ix, writer = _open_writer(tmp, ix)
             delegable = plan.delegable()
             if PROCS > 1 and len(delegable) >= _parallel_min():
                 segments, count = _write_in_workers(tmp, plan, delegable, lexicon)
         for doc in plan.documents():
             if writer is None:
-                ix, writer = _open_writer(tmp, ix, update)
+                ix, writer = _open_writer(tmp, ix)
             writer.add_document(**doc)
             count += 1
             if count == 1:
                 store.pause_point("writing")
         if plan.deletes and writer is None:
-            ix, writer = _open_writer(tmp, ix, update)
+            ix, writer = _open_writer(tmp, ix)
         # Deleting after adding is safe: a writer deletes only from the segments that
         # were there when it opened, never from the one it is writing.
         for kv_id in sorted(plan.deletes):
@@ -957,7 +957,7 @@ def _write(tmp: Path, plan: _Plan, update: bool, lexicon: Lexicon) -> int:
     return count
 
 
-def _open_writer(tmp: Path, ix: Any, update: bool) -> tuple[Any, Any]:
+def _open_writer(tmp: Path, ix: Any) -> tuple[Any, Any]:
     if ix is None:
         # Without memory mapping: Whoosh would copy the mapped terms and postings of the
         # whole index into memory to delete the replaced documents (0.7 s at 90,000).
@@ -1613,18 +1613,11 @@ def _write_postings(
     both make the index smaller and faster to write (see docs/benchmarks.md)."""
     count = len(ids)
     if count < INLINE_LIMIT:
-        if lbytes is None:
-            minlength = maxlength = 0
-        else:
-            lens = bytes(map(lbytes.__getitem__, ids))
-            maxlength = max(lens)
-            minlength = min(lens.replace(b"\x00", b"")) if maxlength else 0
+        minlength, maxlength = _length_range(lbytes, ids)
         top = max(weights)
-        if fixedsize is None or fixedsize < 0:
-            inline_values: tuple[bytes, ...] = tuple(v for v in values if v)
-        elif fixedsize == 0:
-            inline_values = ()
-        elif isinstance(values, bytes):
+        if fixedsize == 0:
+            inline_values: tuple[bytes, ...] = ()
+        elif fixedsize and fixedsize > 0 and isinstance(values, bytes):
             inline_values = tuple(
                 values[k : k + fixedsize] for k in range(0, len(values), fixedsize)
             )
@@ -1668,12 +1661,7 @@ def _write_postings(
             compression = 0
         block_max = max(bweights)
         block_maxweight = block_max if block_max > 0 else 0
-        if lbytes is None:
-            block_min = block_maxlen = 0
-        else:
-            lens = bytes(map(lbytes.__getitem__, bids))
-            block_maxlen = max(lens)
-            block_min = min(lens.replace(b"\x00", b"")) if block_maxlen else 0
+        block_min, block_maxlen = _length_range(lbytes, bids)
         info = dumps((n, bids[-1], block_maxweight, compression, block_min, block_maxlen), 2)
         size = len(info) + len(data)
         postfile.write_int(-size if end == count else size)
@@ -1688,6 +1676,16 @@ def _write_postings(
             maxlength = block_maxlen
     head = _TERMINFO.pack(0, total, count, minlength, maxlength, maxweight, ids[0], ids[-1])
     return head + pack_long(start) + pack_int(postfile.tell() - start)
+
+
+def _length_range(lbytes: bytes | None, ids: array[int]) -> tuple[int, int]:
+    """The smallest non-zero and the largest length byte of the documents ``ids`` (0, 0
+    for a field without lengths), as W3PostingsWriter records them."""
+    if lbytes is None:
+        return 0, 0
+    lens = bytes(map(lbytes.__getitem__, ids))
+    top = max(lens)
+    return (min(lens.replace(b"\x00", b"")) if top else 0), top
 
 
 class BulkWriter(SegmentWriter):

@@ -421,8 +421,8 @@ def test_disk_full(src: Path, ix: Path, monkeypatch: pytest.MonkeyPatch, command
     change(src)
     real = indexer._open_writer
 
-    def open_failing(tmp, ix_, update):  # type: ignore[no-untyped-def]
-        ix_, writer = real(tmp, ix_, update)
+    def open_failing(tmp, ix_):  # type: ignore[no-untyped-def]
+        ix_, writer = real(tmp, ix_)
         return ix_, FailingWriter(writer)
 
     monkeypatch.setattr(indexer, "_open_writer", open_failing)
