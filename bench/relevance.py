@@ -175,7 +175,7 @@ def apply_settings(settings: list[str]) -> None:
     if settings:
         from kvsearch import analysis
 
-        analysis._STEMMER = analysis._STEMMERS[analysis.STEMMER]()
+        analysis._STEMMER = analysis.new_stemmer(analysis.STEMMER)
         analysis._STEM_CACHE.clear()
 
 

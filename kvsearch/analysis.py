@@ -38,22 +38,62 @@ Positions
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import importlib
+import importlib.util
 import json
 import math
 import os
 import pickle
 import re
+import sys
+import types
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import compress
 from pathlib import Path
+from typing import Any
 
-from snowballstemmer.dutch_porter_stemmer import DutchPorterStemmer
-from snowballstemmer.dutch_stemmer import DutchStemmer
-from whoosh.analysis import Token, Tokenizer
+
+def _import_whoosh() -> None:
+    """Import Whoosh without two modules it loads but never uses here: ``whoosh.compat``
+    imports ``urllib.request`` (with ssl, email and http.client) for one download helper,
+    and ``whoosh.reading`` imports the ``cached_property`` package, which imports asyncio.
+    Together they were a fifth of a search command's start-up (docs/benchmarks.md).
+    Stand-ins serve those two imports while Whoosh loads and are removed right after, so
+    any later ``import urllib.request`` or ``import cached_property`` gets the real module.
+    """
+    if "whoosh.reading" in sys.modules:
+        return
+    request = types.ModuleType("urllib.request")
+    request.urlretrieve = _urlretrieve  # type: ignore[attr-defined]
+    cached = types.ModuleType("cached_property")
+    cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
+    stand_ins = {"urllib.request": request, "cached_property": cached}
+    stand_ins = {name: module for name, module in stand_ins.items() if name not in sys.modules}
+    sys.modules.update(stand_ins)
+    try:
+        import whoosh.compat
+        import whoosh.reading  # noqa: F401
+    finally:
+        for name, module in stand_ins.items():
+            if sys.modules.get(name) is module:
+                del sys.modules[name]
+
+
+def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
+    """``whoosh.compat.urlretrieve``: the real one, imported when first called."""
+    from urllib.request import urlretrieve
+
+    return urlretrieve(*args, **kwargs)
+
+
+_import_whoosh()
+
+from whoosh.analysis import Token, Tokenizer  # noqa: E402 - after _import_whoosh()
 
 #: Bump on every change that alters the terms of any text: an index built with another
 #: version is refused with a request to rebuild.
@@ -64,7 +104,39 @@ ANALYZER_VERSION = "2"
 #: whether PyStemmer happens to be installed.
 STEMMER = "dutch_porter"
 
-_STEMMERS = {"dutch": DutchStemmer, "dutch_porter": DutchPorterStemmer}
+#: Snowball algorithm -> (module of snowballstemmer, class).
+_STEMMERS = {
+    "dutch": ("dutch_stemmer", "DutchStemmer"),
+    "dutch_porter": ("dutch_porter_stemmer", "DutchPorterStemmer"),
+}
+
+
+def new_stemmer(algorithm: str = STEMMER) -> Any:
+    """A pure-Python Snowball stemmer for ``algorithm`` (a key of :data:`_STEMMERS`).
+
+    Its module is imported without running ``snowballstemmer/__init__.py``, which imports
+    the stemmers of all 30 languages (20 ms of a search command's start-up) and prefers
+    PyStemmer when that is installed. A later ``import snowballstemmer`` still gets the
+    whole package: the package shell used here is removed again."""
+    module_name, class_name = _STEMMERS[algorithm]
+    full_name = f"snowballstemmer.{module_name}"
+    module = sys.modules.get(full_name)
+    if module is None:
+        shell = None
+        if "snowballstemmer" not in sys.modules:
+            spec = importlib.util.find_spec("snowballstemmer")
+            if spec is None or spec.submodule_search_locations is None:
+                raise ImportError("the snowballstemmer package is not installed")
+            shell = types.ModuleType("snowballstemmer")
+            shell.__path__ = list(spec.submodule_search_locations)
+            sys.modules["snowballstemmer"] = shell
+        try:
+            module = importlib.import_module(full_name)
+        finally:
+            if shell is not None and sys.modules.get("snowballstemmer") is shell:
+                del sys.modules["snowballstemmer"]
+    return getattr(module, class_name)()
+
 
 #: Position gap between values (lines) of one field.
 VALUE_GAP = 100
@@ -132,7 +204,7 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_STEMMER = _STEMMERS[STEMMER]()
+_STEMMER: Any = None  # new_stemmer(), made on the first word not in the cache
 _STEM_CACHE: dict[str, str] = {}
 _STEMMED = [0]  # words stemmed (not found in the cache) by this process
 
@@ -206,6 +278,12 @@ def load_stems(path: Path) -> int:
     return len(stems)
 
 
+def _first_stemmer() -> Any:
+    global _STEMMER
+    _STEMMER = new_stemmer()
+    return _STEMMER
+
+
 def _stem(word: str) -> str:
     base = STEM_OVERRIDES.get(word)
     if base is None:
@@ -218,7 +296,7 @@ def _stem(word: str) -> str:
         elif word.endswith("ies") and len(word) > 5:
             word = word[:-1]  # studies -> studie
         base = word
-    result = str(_STEMMER.stemWord(base))
+    result = str((_STEMMER or _first_stemmer()).stemWord(base))
     if len(result) > 2 and result[-1] in "vz":
         # bedrijv(en) -> bedrijf, huiz(en) -> huis: every form gets the same correction.
         result = result[:-1] + ("f" if result[-1] == "v" else "s")

@@ -53,6 +53,9 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
+import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
+
+# isort: split
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC

@@ -28,6 +28,9 @@ from collections.abc import Iterable, Iterator
 from itertools import repeat
 from typing import Any
 
+import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
+
+# isort: split
 from whoosh import columns, fields, formats
 from whoosh.analysis import Token
 from whoosh.system import pack_uint

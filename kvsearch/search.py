@@ -37,6 +37,9 @@ from operator import add, itemgetter
 from pathlib import Path
 from typing import Any
 
+import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
+
+# isort: split
 from whoosh import formats, matching, qparser, query, scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.filedb.filestore import FileStorage

@@ -1,0 +1,98 @@
+"""Start-up: a search command loads only what it uses, and the lean imports leave every
+module importable as usual afterwards (each check runs in a fresh interpreter)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+
+def run_python(code: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("module", ["kvsearch.cli", "kvsearch.search", "kvsearch.indexer"])
+def test_importing_kvsearch_skips_unused_modules(module: str) -> None:
+    out = run_python(
+        f"""
+        import sys
+        import {module}
+        import kvsearch.search
+        unused = ["urllib.request", "asyncio", "ssl", "http.client", "cached_property",
+                  "snowballstemmer", "snowballstemmer.english_stemmer"]
+        print(sorted(m for m in unused if m in sys.modules))
+        """
+    )
+    assert out == "[]\n"
+
+
+def test_help_does_not_import_whoosh() -> None:
+    out = run_python(
+        """
+        import sys
+        from click.testing import CliRunner
+        from kvsearch.cli import cli
+        result = CliRunner().invoke(cli, ["--help"])
+        print(result.exit_code, sorted(m for m in sys.modules if m.split(".")[0] == "whoosh"))
+        """
+    )
+    assert out == "0 []\n"
+
+
+def test_real_modules_after_lean_imports() -> None:
+    out = run_python(
+        """
+        import sys
+        import kvsearch.search
+        from kvsearch.analysis import stem
+        print(stem("ziekenhuizen"))
+        import urllib.request
+        print(urllib.request.Request.__module__)
+        import cached_property
+        print(cached_property.cached_property.__module__)
+        import snowballstemmer
+        print(snowballstemmer.stemmer("english").stemWord("running"))
+        import whoosh.compat
+        print(whoosh.compat.urlretrieve.__module__)
+        """
+    )
+    assert out.split("\n") == [
+        "ziekenhuis",
+        "urllib.request",
+        "cached_property",
+        "run",
+        "kvsearch.analysis",
+        "",
+    ]
+
+
+def test_whoosh_cached_property_stand_in_works() -> None:
+    """whoosh.reading's one cached property (deleted_docs_set) with functools' version."""
+    out = run_python(
+        """
+        import tempfile
+        import kvsearch.search
+        from whoosh import fields, index
+        folder = tempfile.mkdtemp()
+        ix = index.create_in(folder, fields.Schema(id=fields.ID(stored=True, unique=True)))
+        with ix.writer() as w:
+            for n in "abc":
+                w.add_document(id=n)
+        with ix.writer() as w:
+            w.delete_by_term("id", "b")
+        with ix.reader() as r:
+            print(sorted(r.deleted_docs_set), r.deleted_docs_set is r.deleted_docs_set)
+        """
+    )
+    assert out == "[1] True\n"
