@@ -59,29 +59,42 @@ from typing import Any
 
 
 def _import_whoosh() -> None:
-    """Import Whoosh without two modules it loads but never uses here: ``whoosh.compat``
-    imports ``urllib.request`` (with ssl, email and http.client) for one download helper,
-    and ``whoosh.reading`` imports the ``cached_property`` package, which imports asyncio.
-    Together they were a fifth of a search command's start-up (docs/benchmarks.md).
-    Stand-ins serve those two imports while Whoosh loads and are removed right after, so
-    any later ``import urllib.request`` or ``import cached_property`` gets the real module.
+    """Import Whoosh without three modules it loads but kvsearch never uses:
+
+    - ``whoosh.compat`` imports ``urllib.request`` (with ssl, email and http.client) for
+      one download helper;
+    - ``whoosh.reading`` imports the ``cached_property`` package, which imports asyncio;
+    - ``whoosh.query.terms`` imports ``whoosh.lang.morph_en`` (English word variations,
+      large regular expressions compiled at import) for the Variations query.
+
+    Together they were about a fifth of a search command's start-up (docs/benchmarks.md).
+    Stand-ins serve those imports while Whoosh loads and are removed right after, so a
+    later import of any of them gets the real module; the functions Whoosh took from them
+    import the real module when first called.
     """
-    if "whoosh.reading" in sys.modules:
+    if "whoosh.query" in sys.modules:
         return
     request = types.ModuleType("urllib.request")
     request.urlretrieve = _urlretrieve  # type: ignore[attr-defined]
     cached = types.ModuleType("cached_property")
     cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
+    morph = types.ModuleType("whoosh.lang.morph_en")
+    morph.variations = _variations  # type: ignore[attr-defined]
     stand_ins = {"urllib.request": request, "cached_property": cached}
+    stand_ins["whoosh.lang.morph_en"] = morph
     stand_ins = {name: module for name, module in stand_ins.items() if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:
         import whoosh.compat
+        import whoosh.query
         import whoosh.reading  # noqa: F401
     finally:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
+        lang = sys.modules.get("whoosh.lang")
+        if lang is not None and getattr(lang, "morph_en", None) is morph:
+            del lang.morph_en
 
 
 def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
@@ -89,6 +102,13 @@ def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
     from urllib.request import urlretrieve
 
     return urlretrieve(*args, **kwargs)
+
+
+def _variations(word: str) -> Any:
+    """``whoosh.query.terms.variations``: the real one, imported when first called."""
+    from whoosh.lang.morph_en import variations
+
+    return variations(word)
 
 
 _import_whoosh()
