@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import STORED_COLUMN
 from whoosh.writing import SegmentWriter
 
 from kvsearch import indexer
@@ -80,6 +81,7 @@ def test_segment_files_are_identical_to_whooshs(
     Whoosh's byte for byte."""
     monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
     monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
+    monkeypatch.setattr(indexer, "STORED_OFFSETS_CUTOFF", 2**15)
     key, docs = _documents(copies)  # 4 copies: 144 documents, terms with several blocks
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
@@ -129,6 +131,25 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
     assert indexer.INLINE_LIMIT > 1
     assert indexer.COMPRESS_MIN > 0
     assert _contents(bulk_ix) == _contents(whoosh_ix)
+
+
+def _stored_column(ix: Any) -> Any:
+    """The VarBytesColumn reader of the stored documents of an index's one segment."""
+    (reader,) = [r for r, _offset in ix.reader().leaf_readers()]
+    return reader._perdoc._cached_reader("_stored", STORED_COLUMN)._child
+
+
+def test_stored_offsets_are_written_for_small_segments(tmp_path: Path) -> None:
+    """A segment's stored documents come with their offsets (read, not computed, when a
+    search opens it), unlike Whoosh's below 32,768 documents; they read back the same."""
+    key, docs = _documents(1)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
+    assert len(docs) > indexer.STORED_OFFSETS_CUTOFF
+    assert _stored_column(bulk_ix).had_stored_offsets
+    assert not _stored_column(whoosh_ix).had_stored_offsets
+    assert list(_stored_column(bulk_ix)._offsets) == list(_stored_column(whoosh_ix)._offsets)
+    assert _contents(bulk_ix)[1] == _contents(whoosh_ix)[1]
 
 
 def test_merged_segments_read_like_whooshs(tmp_path: Path) -> None:
