@@ -45,14 +45,17 @@ import importlib
 import importlib.util
 import json
 import math
+import operator
 import os
 import pickle
 import re
 import sys
 import types
 import unicodedata
+from array import array
+from bisect import bisect_left
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import compress
 from pathlib import Path
 from typing import Any
@@ -323,12 +326,67 @@ def _stem(word: str) -> str:
     return result
 
 
+class WordCounts(Mapping[str, int]):
+    """Word frequencies as a loaded lexicon holds them: the words in sorted order and
+    their counts in an array, looked up by bisection. Loading the 74,000 words of the 90k
+    corpus this way takes a few milliseconds, where building a dict of them took 30-45
+    (and a search command loads the lexicon every time)."""
+
+    __slots__ = ("_counts", "_words")
+
+    def __init__(self, words: list[str], counts: array[int]) -> None:
+        if len(words) != len(counts) or not all(map(operator.lt, words, words[1:])):
+            raise ValueError("words must be sorted, with one count each")
+        self._words = words
+        self._counts = counts
+
+    @staticmethod
+    def pack(words: Mapping[str, int]) -> dict[str, Any]:
+        """The parts of :meth:`unpack`: the sorted words joined by newlines (words are
+        letters only) and the counts' bytes."""
+        ordered = sorted(words)
+        counts = array("I", (min(words[w], _MAX_COUNT) for w in ordered))
+        return {"word_list": "\n".join(ordered), "word_counts": counts.tobytes()}
+
+    @classmethod
+    def unpack(cls, data: Mapping[str, Any]) -> WordCounts:
+        text = data["word_list"]
+        counts = array("I")
+        counts.frombytes(data["word_counts"])
+        return cls(text.split("\n") if text else [], counts)
+
+    def get(self, word: str, default: Any = None) -> Any:  # type: ignore[override]
+        words = self._words
+        i = bisect_left(words, word)
+        if i < len(words) and words[i] == word:
+            return self._counts[i]
+        return default
+
+    def __getitem__(self, word: str) -> int:
+        found = self.get(word)
+        if found is None:
+            raise KeyError(word)
+        return int(found)
+
+    def __contains__(self, word: object) -> bool:
+        return isinstance(word, str) and self.get(word) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._words)
+
+    def __len__(self) -> int:
+        return len(self._words)
+
+
+_MAX_COUNT = 2**32 - 1
+
+
 class Lexicon:
     """The words of a corpus: their frequencies (for compound splitting) and the
     personal names in its metadata (never stemmed). Stored with each index."""
 
     def __init__(self, words: dict[str, int] | None = None, names: Iterable[str] = ()) -> None:
-        self.words = words or {}
+        self.words: Mapping[str, int] = words or {}
         self.names = frozenset(fold(n) for n in names)
         digest = hashlib.sha1(usedforsecurity=False)
         digest.update(json.dumps(sorted(self.words.items())).encode())
@@ -359,14 +417,19 @@ class Lexicon:
         copy beside it (:data:`FAST_SUFFIX`), about five times faster to load. The copy
         names the JSON file it was made with (a hash of its bytes): a copy that does not
         match it is ignored."""
-        data = {"key": self.key, "names": sorted(self.names), "words": self.words}
+        data = {"key": self.key, "names": sorted(self.names), "words": dict(self.words)}
         raw = gzip.compress(
             json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii"),
             compresslevel=5,
             mtime=0,
         )
         path.write_bytes(raw)
-        fast = {"source": hashlib.sha1(raw, usedforsecurity=False).hexdigest(), **data}
+        fast = {
+            "source": hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
+            "key": self.key,
+            "names": data["names"],
+            **WordCounts.pack(self.words),
+        }
         fast_path(path).write_bytes(pickle.dumps(fast, protocol=4))
 
     @classmethod
@@ -378,12 +441,18 @@ class Lexicon:
         except Exception:  # noqa: BLE001 - no usable copy: read the JSON
             fast = None
         source = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+        words: Mapping[str, int] | None = None
         if isinstance(fast, dict) and fast.get("source") == source:
-            data = fast
-        if data is None:
+            try:
+                words = WordCounts.unpack(fast)
+                data = fast
+            except (KeyError, TypeError, ValueError):
+                words = None  # a copy in another form: read the JSON
+        if data is None or words is None:
             data = json.loads(gzip.decompress(raw).decode("utf-8"))
+            words = data["words"]
         lexicon = cls.__new__(cls)
-        lexicon.words = data["words"]
+        lexicon.words = words
         lexicon.names = frozenset(data["names"])
         lexicon.key = data["key"]
         lexicon._cache = {}

@@ -6,13 +6,16 @@
 - Per-question scores and snippets with and without stemming only the words that can
   match (:class:`kvsearch.analysis.Stubs`).
 - The bulk analysis helpers against :func:`kvsearch.analysis.analyze`.
-- The lexicon's pickled copy, and the import stand-ins of ``kvsearch/__init__.py``.
+- The lexicon's pickled copy and its word counts (:class:`kvsearch.analysis.WordCounts`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import pickle
 import shutil
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from kvsearch.analysis import (
     STEM_OVERRIDES,
     Lexicon,
     Stubs,
+    WordCounts,
     analyze,
     fast_path,
     stub_terms,
@@ -225,3 +229,36 @@ def test_lexicon_pickled_copy(tmp_path: Path) -> None:
     assert Lexicon.load(path).key == other.key
     fast_path(path).unlink()
     assert Lexicon.load(path).key == other.key
+
+
+def test_loaded_word_counts_answer_like_the_dict(tmp_path: Path) -> None:
+    words = {"stikstof": 5, "stik": 2, "stof": 9, "a": 1, "zzz": 3, "uitstoot": 2**33}
+    path = tmp_path / "lexicon.json.gz"
+    Lexicon(words, ["Mark Rutte"]).save(path)
+    loaded = Lexicon.load(path).words
+    assert isinstance(loaded, WordCounts)
+    assert len(loaded) == len(words)
+    assert list(loaded) == sorted(words)
+    expected = {**words, "uitstoot": 2**32 - 1}  # counts are capped at 32 bits
+    for word in [*words, "", "st", "stikstoff", "b", "zzzz", "0", "\uffff"]:
+        assert loaded.get(word) == expected.get(word), word
+        assert loaded.get(word, 0) == expected.get(word, 0), word
+        assert (word in loaded) == (word in expected), word
+    assert loaded["stof"] == 9
+    with pytest.raises(KeyError):
+        loaded["stoffen"]
+    assert loaded == expected
+    # A copy in the earlier form (a pickled dict) is not used: the JSON is read.
+    raw = path.read_bytes()
+    old = {"source": hashlib.sha1(raw).hexdigest(), "key": "k", "names": [], "words": words}
+    fast_path(path).write_bytes(pickle.dumps(old))
+    reread = Lexicon.load(path)
+    assert reread.words == words
+    assert reread.key != "k"
+
+
+def test_word_counts_must_be_sorted() -> None:
+    with pytest.raises(ValueError, match="sorted"):
+        WordCounts(["b", "a"], array("I", [1, 2]))
+    with pytest.raises(ValueError, match="one count each"):
+        WordCounts(["a"], array("I", [1, 2]))
