@@ -444,7 +444,9 @@ class Lexicon:
         words: Mapping[str, int] | None = None
         if isinstance(fast, dict) and fast.get("source") == source:
             try:
-                words = WordCounts.unpack(fast)
+                # The copies of indexes built before WordCounts hold a dict.
+                old = fast.get("words")
+                words = old if isinstance(old, dict) else WordCounts.unpack(fast)
                 data = fast
             except (KeyError, TypeError, ValueError):
                 words = None  # a copy in another form: read the JSON

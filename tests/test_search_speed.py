@@ -248,13 +248,16 @@ def test_loaded_word_counts_answer_like_the_dict(tmp_path: Path) -> None:
     with pytest.raises(KeyError):
         loaded["stoffen"]
     assert loaded == expected
-    # A copy in the earlier form (a pickled dict) is not used: the JSON is read.
+    # A copy in the earlier form (a pickled dict) is still read.
     raw = path.read_bytes()
-    old = {"source": hashlib.sha1(raw).hexdigest(), "key": "k", "names": [], "words": words}
+    old = {"source": hashlib.sha1(raw).hexdigest(), "key": "k", "names": [], "words": {"a": 1}}
     fast_path(path).write_bytes(pickle.dumps(old))
     reread = Lexicon.load(path)
-    assert reread.words == words
-    assert reread.key != "k"
+    assert (reread.words, reread.key) == ({"a": 1}, "k")
+    # One in neither form is not: the JSON is read.
+    fast_path(path).write_bytes(pickle.dumps({**old, "words": None}))
+    reread = Lexicon.load(path)
+    assert (reread.words, reread.key) == (words, Lexicon(words, ["Mark Rutte"]).key)
 
 
 def test_word_counts_must_be_sorted() -> None:
