@@ -9,6 +9,22 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Dutch month names, as the source files write dates (and queries may).
+MONTHS = (
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+
 
 @dataclass(frozen=True)
 class Person:

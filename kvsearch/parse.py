@@ -50,24 +50,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kvsearch.errors import ParseError
-from kvsearch.model import QA, Kamervraag, Person
+from kvsearch.model import MONTHS, QA, Kamervraag, Person
 
 __all__ = ["decode_bytes", "decode_text", "parse_bytes", "parse_file", "parse_text", "read_text"]
 
-MONTHS = (
-    "januari",
-    "februari",
-    "maart",
-    "april",
-    "mei",
-    "juni",
-    "juli",
-    "augustus",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 _MONTH_NR = {name: i for i, name in enumerate(MONTHS, 1)}
 
 _MAX_QUOTE = 60

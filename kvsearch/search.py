@@ -66,8 +66,7 @@ from kvsearch.errors import (
     NotFoundError,
     QueryError,
 )
-from kvsearch.model import QA, Kamervraag
-from kvsearch.parse import MONTHS
+from kvsearch.model import MONTHS, QA, Kamervraag
 from kvsearch.schema import (
     FACET_FIELDS,
     FIELD_ALIASES,
