@@ -10,12 +10,15 @@ import pytest
 
 from kvsearch.analysis import (
     ANALYZER_VERSION,
+    OVERRIDE_STEMS,
+    STEM_OVERRIDES,
     STEMMER,
     VALUE_GAP,
     DutchAnalyzer,
     Lexicon,
     analyze,
     fold,
+    new_stemmer,
     query_terms,
     stem,
 )
@@ -330,3 +333,19 @@ def test_lexicon_from_counts_folds_and_drops_rare_words() -> None:
     )
     assert lexicon.words == {"financien": 5}
     assert lexicon.names == {"yesilgoz"}
+
+
+def test_override_stems_are_the_stems_of_the_overrides() -> None:
+    """The written-out stems of STEM_OVERRIDES are what stemming gives."""
+    assert set(OVERRIDE_STEMS) == set(STEM_OVERRIDES)
+    for word, stemmed in OVERRIDE_STEMS.items():
+        assert stem(word) == stemmed, word
+
+
+def test_new_stemmer_is_snowballs_pure_python_stemmer() -> None:
+    import snowballstemmer.dutch_porter_stemmer as module
+
+    stemmer = new_stemmer("dutch_porter")
+    assert type(stemmer) is module.DutchPorterStemmer
+    assert stemmer.stemWord("ziekenhuizen") == "ziekenhuiz"
+    assert type(new_stemmer("dutch")).__name__ == "DutchStemmer"
