@@ -134,8 +134,10 @@ _STEMMERS = {
 }
 
 
-def new_stemmer(algorithm: str = STEMMER) -> Any:
-    """A pure-Python Snowball stemmer for ``algorithm`` (a key of :data:`_STEMMERS`).
+def new_stemmer(algorithm: str = STEMMER, *, quick: bool = True) -> Any:
+    """A pure-Python Snowball stemmer for ``algorithm`` (a key of :data:`_STEMMERS`);
+    with ``quick``, one that answers the stemmer's one-letter lookups without a search
+    (:func:`quick_stemmer_class`): the same stems, about 3.5 times faster.
 
     Its module is imported without running ``snowballstemmer/__init__.py``, which imports
     the stemmers of all 30 languages (20 ms of a search command's start-up) and prefers
@@ -158,7 +160,51 @@ def new_stemmer(algorithm: str = STEMMER) -> Any:
         finally:
             if shell is not None and sys.modules.get("snowballstemmer") is shell:
                 del sys.modules["snowballstemmer"]
-    return getattr(module, class_name)()
+    cls = getattr(module, class_name)
+    return quick_stemmer_class(cls)() if quick else cls()
+
+
+_QUICK_CLASSES: dict[type, type] = {}
+
+
+def quick_stemmer_class(base: type) -> type:
+    """A subclass of a generated Snowball stemmer class whose ``find_among`` answers
+    lookups in tables of one-letter strings plus the empty string without searching.
+
+    Dutch Snowball walks over every letter of a word twice, looking each up in such a
+    table (accented vowels in the prelude, ``I``/``Y`` in the postlude); the generic
+    binary search took three quarters of the stemming time. When the letter at the cursor
+    is in none of a table's one-letter strings, only the empty string matches: the
+    lookup returns the empty string's result and leaves the cursor where it is, exactly
+    what ``BaseStemmer.find_among`` does then. Any other lookup goes to it unchanged
+    (``tests/test_analysis.py`` compares both stemmers on generated words).
+    """
+    found = _QUICK_CLASSES.get(base)
+    if found is not None:
+        return found
+    shortcuts: dict[int, tuple[frozenset[str], int]] = {}
+    for name in dir(base):
+        table = getattr(base, name)
+        if not name.startswith("a_") or not isinstance(table, list):
+            continue
+        empty = [a for a in table if a.s == ""]
+        letters = [a.s for a in table if a.s != ""]
+        if len(empty) == 1 and empty[0].method is None and all(len(s) == 1 for s in letters):
+            shortcuts[id(table)] = (frozenset(letters), empty[0].result)
+    generic = base.find_among
+
+    def find_among(self: Any, v: list[Any]) -> int:
+        quick = shortcuts.get(id(v))
+        if quick is not None:
+            c = self.cursor
+            if c >= self.limit or self.current[c] not in quick[0]:
+                return quick[1]
+        return int(generic(self, v))
+
+    cls = type(f"Quick{base.__name__}", (base,), {"find_among": find_among})
+    cls.shortcut_tables = len(shortcuts)  # type: ignore[attr-defined]
+    _QUICK_CLASSES[base] = cls
+    return cls
 
 
 #: Position gap between values (lines) of one field.

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kvsearch.analysis import (
     ANALYZER_VERSION,
@@ -22,6 +25,7 @@ from kvsearch.analysis import (
     query_terms,
     stem,
 )
+from kvsearch.indexer import SAMPLE_DIR
 
 
 def index_terms(text: str) -> list[str]:
@@ -345,7 +349,35 @@ def test_override_stems_are_the_stems_of_the_overrides() -> None:
 def test_new_stemmer_is_snowballs_pure_python_stemmer() -> None:
     import snowballstemmer.dutch_porter_stemmer as module
 
-    stemmer = new_stemmer("dutch_porter")
+    stemmer = new_stemmer("dutch_porter", quick=False)
     assert type(stemmer) is module.DutchPorterStemmer
     assert stemmer.stemWord("ziekenhuizen") == "ziekenhuiz"
-    assert type(new_stemmer("dutch")).__name__ == "DutchStemmer"
+    assert isinstance(new_stemmer("dutch_porter"), module.DutchPorterStemmer)
+    assert type(new_stemmer("dutch", quick=False)).__name__ == "DutchStemmer"
+
+
+_STEM_ALPHABET = "abcdefghijklmnopqrstuvwxyz" + "áäéëíïóöúüèàâêîôûIYç'"
+
+
+@pytest.mark.parametrize("algorithm", ["dutch", "dutch_porter"])
+@settings(max_examples=400, deadline=None)
+@given(words=st.lists(st.text(alphabet=_STEM_ALPHABET, max_size=18), max_size=20))
+def test_quick_stemmer_stems_like_snowball(algorithm: str, words: list[str]) -> None:
+    quick = new_stemmer(algorithm)
+    plain = new_stemmer(algorithm, quick=False)
+    assert type(quick) is not type(plain)
+    for word in words:
+        assert quick.stemWord(word) == plain.stemWord(word), word
+
+
+def test_quick_stemmer_on_the_sample_corpus() -> None:
+    """Every word of the bundled sample corpus, as written and folded."""
+    words: set[str] = set()
+    for path in SAMPLE_DIR.rglob("*.txt"):
+        for word in re.findall(r"\w+", path.read_text(encoding="utf-8")):
+            words.update((word, word.lower(), fold(word)))
+    assert len(words) > 5000
+    quick, plain = new_stemmer(), new_stemmer(quick=False)
+    assert type(quick).shortcut_tables == 2  # the prelude's and the postlude's tables
+    differ = [w for w in sorted(words) if quick.stemWord(w) != plain.stemWord(w)]
+    assert differ == []
