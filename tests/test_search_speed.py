@@ -83,7 +83,9 @@ def _check_bulk(index: Path) -> int:
                 q, filters = s._queries(text, filters)
                 assert q is not None
                 allowed = s._allowed(filters)
-                docs, rows = s._select(q, filters, "relevance", 5)
+                found, rows = s._select(q, filters, "relevance", 5)
+                docs = sorted(found)  # a set or a dict when from the bulk evaluator
+                assert len(docs) == len(found)
                 expected = _whoosh_all(s, q, allowed)
                 assert docs == sorted(d for _s, d in expected), text
                 assert [d for _s, d in rows] == [d for _s, d in expected[:5]], text
@@ -225,3 +227,20 @@ def test_lexicon_pickled_copy(tmp_path: Path) -> None:
     assert Lexicon.load(path).key == other.key
     fast_path(path).unlink()
     assert Lexicon.load(path).key == other.key
+
+
+@pytest.mark.parametrize("limit", [1, 1024])
+def test_prefix_expansions_are_kept_without_changing_results(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Prefix expansions are kept per searcher (and dropped when too many): the same
+    results each time, and the same as a searcher that never kept any."""
+    with Searcher(sample_index) as fresh:
+        want = {t: fresh.search(t, limit=50) for t in ("ambt*", "ver*", "ambt* ver*")}
+    monkeypatch.setattr(ks, "_PREFIX_CACHE_LIMIT", limit)
+    with Searcher(sample_index) as s:
+        for _ in range(2):
+            for text, result in want.items():
+                got = s.search(text, limit=50)
+                assert (got.total, got.hits) == (result.total, result.hits), text
+        assert 0 < len(s._bulk._prefixes) <= limit
