@@ -244,3 +244,30 @@ def test_prefix_expansions_are_kept_without_changing_results(
                 got = s.search(text, limit=50)
                 assert (got.total, got.hits) == (result.total, result.hits), text
         assert 0 < len(s._bulk._prefixes) <= limit
+
+
+@pytest.mark.parametrize("limit", [1, 256])
+def test_parsed_queries_are_kept_without_changing_results(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A query text is parsed once per searcher; running its query again (whole, on a few
+    documents, with facets, per question) gives what a new searcher gives."""
+    texts = ["neutraliteit ambtenaren", '"politiek neutraal" OR ambt*', "ambtenaren -verkiezingen"]
+    filters = Filters(date_from=ks.parse_date_range("2024-06")[0])
+
+    def run(s: Searcher, text: str) -> object:
+        a = s.search(text, facets=True)
+        b = s.search(text, filters, limit=3)
+        c = s.search_questions(text, limit=5)
+        return (a.total, a.hits, a.facets, b.total, b.hits, c.total, c.hits)
+
+    with Searcher(sample_index) as fresh:
+        want = {t: run(fresh, t) for t in texts}
+    monkeypatch.setattr(ks, "_PARSED_CACHE_LIMIT", limit)
+    with Searcher(sample_index) as s:
+        for _ in range(2):
+            for text in texts:
+                assert run(s, text) == want[text], text
+        assert 0 < len(s._parsed) <= limit
+        if limit > 1:
+            assert s._parse(texts[0]) is s._parse(texts[0])
