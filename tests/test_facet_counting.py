@@ -88,6 +88,11 @@ def test_masks_wait_for_the_second_query(
         assert s._facets(docs, ["year"], 10) == first
         assert first["year"] == reference(s, docs, 10)["year"]
         assert s._facet_table("year")._masks is not None
+        # The others: one column's bitmasks per query, the rest counted by reference.
+        tables = ["days" if n == "answer-time" else n for n in FACETS]
+        for built in range(2, len(tables) + 1):
+            assert s._facets(docs, FACETS, 10) == reference(s, docs, 10)
+            assert sum(s._facet_table(t).has_masks for t in tables) == built
 
 
 def column(tmp_path: Path, name: str, values: list[bytes]) -> object:
