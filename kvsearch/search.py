@@ -33,7 +33,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, filterfalse, repeat
-from operator import add, itemgetter
+from operator import add, itemgetter, mul
 from pathlib import Path
 from typing import Any
 
@@ -2050,7 +2050,10 @@ class _BulkQuery:
             out = self._term(q.fieldname, q.text)
             return _boosted(out, q.boost)
         if cls is query.Or:
-            out = self._sum([self._scored(s) for s in q.subqueries])
+            if self._only is None and all(type(s) is query.Term for s in q.subqueries):
+                out = self._sum_terms(q.subqueries)
+            else:
+                out = self._sum([self._scored(s) for s in q.subqueries])
             return _boosted(out, q.boost)
         if cls is query.And:
             subs = [self._scored(s) for s in q.subqueries]
@@ -2114,6 +2117,26 @@ class _BulkQuery:
         if q is query.NullQuery:
             return set()
         raise _Unsupported(cls.__name__)
+
+    def _sum_terms(self, terms: list[Any]) -> dict[int, float]:
+        """``_sum`` of the (boosted) scores of terms, on the whole index: the same sums in
+        the same order, added from the postings without a dict per term."""
+        lists = []
+        for t in terms:
+            field = self._field(t.fieldname)
+            ids, scores = self._term_postings(t.fieldname, field.to_bytes(t.text))
+            if len(ids):
+                boosted = scores if t.boost == 1.0 else map(mul, scores, repeat(t.boost))
+                lists.append((ids, boosted))
+        if not lists:
+            return {}
+        lists.sort(key=lambda item: len(item[0]), reverse=True)  # stable, as in _sum
+        out = dict(zip(lists[0][0], lists[0][1], strict=True))
+        get = out.get
+        for ids, boosted in lists[1:]:
+            # out[d] = out.get(d, 0.0) + s, looped in C.
+            out.update(zip(ids, map(add, map(get, ids, repeat(0.0)), boosted), strict=True))
+        return out
 
     @staticmethod
     def _sum(subs: list[dict[int, float]]) -> dict[int, float]:
