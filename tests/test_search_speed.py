@@ -271,3 +271,32 @@ def test_parsed_queries_are_kept_without_changing_results(
         assert 0 < len(s._parsed) <= limit
         if limit > 1:
             assert s._parse(texts[0]) is s._parse(texts[0])
+
+
+def _ors_of_terms(node: Any) -> list[Any]:
+    found = []
+    if type(node) is ks.query.Or and all(type(t) is ks.query.Term for t in node.subqueries):
+        found.append(node)
+    for child in node.children():
+        found += _ors_of_terms(child)
+    return found
+
+
+def test_or_of_terms_sums_exactly_as_term_by_term(sample_index: Path) -> None:
+    """The straight-from-postings sum of an OR of terms equals, bit for bit, the sum of
+    the terms' own scores (boosts, terms without postings and single terms included)."""
+    with Searcher(sample_index) as s:
+        bulk = s._bulk
+        for text in ["ambtenaren", "neutraliteit ambtenaren", "kinderen", "zzzgeenwoord", "f-35"]:
+            q = s._parse(text)
+            assert q is not None
+            ors = _ors_of_terms(q)
+            assert ors, text
+            for node in ors:
+                assert any(t.boost != 1.0 for t in node.subqueries)
+                bulk._start(None)
+                fast = bulk._sum_terms(node.subqueries)
+                slow = bulk._sum([bulk._scored(t) for t in node.subqueries])
+                bulk._start(None)
+                assert sorted(fast) == sorted(slow), text
+                assert all(fast[d].hex() == slow[d].hex() for d in slow), text
