@@ -1960,6 +1960,7 @@ class _BulkQuery:
         self._norms: dict[str, list[list[float]]] = {}
         self._phrases: dict[tuple[str, tuple[str, ...]], dict[int, float]] = {}
         self._prefixes: dict[tuple[int, str, str], list[bytes]] = {}
+        self._maxima: dict[tuple[str, bytes], float] = {}
         self._start(None)
 
     # ------------------------------------------------------------ public
@@ -2013,8 +2014,6 @@ class _BulkQuery:
         full = _intersect(per_word)  # the "all words" scores
         if len(full) < n:
             return None
-        tops = sorted((max(d.values()) for d in per_word), reverse=True)
-        bound = sum(tops[:-1])  # the most a document without every word can score
         # "any word" sums of the documents with every word, added as _sum would add them
         order = sorted(per_word, key=len, reverse=True)
         totals: Any = map(order[0].__getitem__, full)
@@ -2022,11 +2021,49 @@ class _BulkQuery:
             totals = map(add, totals, map(sub.__getitem__, full))
         both = dict(zip(full, map(add, full.values(), totals), strict=True))
         best = _best(both, n)
-        if not best or best[-1][0] <= bound * (1 + 1e-9):
+        if not best:
             return None
+        # The most a document without every word can score: the words' highest scores
+        # summed, but the lowest. A bound of each from its terms' highest scores (never
+        # below it) settles most queries; else the highest scores are looked for.
+        for exact in (False, True):
+            tops = [self._word_top(w, d, exact) for w, d in zip(words, per_word, strict=True)]
+            tops.sort(reverse=True)
+            bound = sum(tops[:-1])
+            if best[-1][0] > bound * (1 + 1e-9):
+                break
+            if exact:
+                return None
         docs: set[int] = set()
         docs.update(*per_word)
         return docs, best
+
+    def _word_top(self, word: Any, scores: dict[int, float], exact: bool) -> float:
+        """The highest of a word's ``scores``; unless ``exact``, for a term or an OR of
+        terms, a bound of it: its terms' highest scores (over the whole index) summed,
+        raised by 1e-12 to cover any order of adding them."""
+        terms = [word] if type(word) is query.Term else getattr(word, "subqueries", None)
+        if exact or terms is None or not all(type(t) is query.Term for t in terms):
+            return max(scores.values())
+        top = 0.0
+        for t in terms:
+            term_top = self._term_max(t.fieldname, self._field(t.fieldname).to_bytes(t.text))
+            top += term_top * t.boost
+        if type(word) is query.Or:
+            top *= word.boost
+        return top * (1 + 1e-12)
+
+    def _term_max(self, fieldname: str, btext: bytes) -> float:
+        """The highest score of a term (kept, also when its postings are dropped)."""
+        key = (fieldname, btext)
+        found = self._maxima.get(key)
+        if found is None:
+            scores = self._term_postings(fieldname, btext)[1]
+            found = max(scores) if len(scores) else 0.0
+            if len(self._maxima) >= _POSTINGS_CACHE_LIMIT // 100:
+                self._maxima.clear()
+            self._maxima[key] = found
+        return found
 
     def _start(self, only: Sequence[int] | None) -> None:
         self._memo: dict[int, tuple[Any, Any]] = {}

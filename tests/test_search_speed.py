@@ -300,3 +300,30 @@ def test_or_of_terms_sums_exactly_as_term_by_term(sample_index: Path) -> None:
                 bulk._start(None)
                 assert sorted(fast) == sorted(slow), text
                 assert all(fast[d].hex() == slow[d].hex() for d in slow), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["neutraliteit ambtenaren", "stikstof boeren natuur", "onderwijs kosten leraren", "bom honden"],
+)
+def test_relaxed_bound_from_term_maxima(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """A word's bound from its terms' highest scores is never below its highest score, and
+    the best hits are the same whether the bound or the exact highest scores decide."""
+    with Searcher(sample_index) as s:
+        q = s._parse(text)
+        words = ks._relaxed_words(q)
+        assert words is not None
+        bulk = s._bulk
+        bulk._start(None)
+        for word in words:
+            scores = bulk._scored(word)
+            if scores:
+                assert bulk._word_top(word, scores, False) >= max(scores.values())
+        bulk._start(None)
+        found = bulk.best(q, 3)
+        monkeypatch.setattr(
+            ks._BulkQuery, "_word_top", lambda self, w, scores, exact: max(scores.values())
+        )
+        assert bulk.best(q, 3) == found
