@@ -23,6 +23,7 @@ import functools
 import heapq
 import io
 import math
+import operator
 import os
 import pickle
 import re
@@ -30,7 +31,7 @@ import struct
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, filterfalse, repeat
 from operator import add, itemgetter, mul
@@ -1112,10 +1113,12 @@ class Searcher:
         for name in names:
             table = tables[name]
             if use_masks[name] and name == "answer-time":
-                out[name] = _answer_time(table.mask_buckets(bits, size), limit)
+                out[name] = _answer_time(table.mask_buckets(bits), limit)
                 continue
-            use = use_masks[name]
-            counts = table.mask_counts(bits, size) if use else table.ref_counts(parts)
+            if use_masks[name]:
+                counts = table.mask_counts(bits, limit if name in LIST_FACETS else None)
+            else:
+                counts = table.ref_counts(parts)
             out[name] = table.top(name, counts, limit)
         return out
 
@@ -1331,12 +1334,17 @@ class _FacetTable:
             self.members[g].append(v)
         self.bucket = [_bucket(v) for v in self.values] if name == "days" else []
         self._totals: dict[int, Counter[int]] = {}
-        self._masks: tuple[list[int], list[int]] | None = None  # (value numbers, masks)
+        # Built on first use by bitmask: the documents of each (value, copy); the values'
+        # numbers of copies; the groups by their number of documents, most first.
+        self._where: dict[tuple[int, int], array] | None = None
+        self._copies: list[list[tuple[int, int]]] = []
+        self._groups_by_size: list[tuple[int, int]] = []
+        self._masks: dict[tuple[int, int], int] = {}  # made when first counted
         self._bucket_masks: list[tuple[str, int]] | None = None
 
     @property
     def has_masks(self) -> bool:
-        return self._masks is not None
+        return self._where is not None
 
     def use_masks(self, work: int, size: int) -> bool:
         """Whether counting ``work`` documents' references costs more than the masks."""
@@ -1372,33 +1380,55 @@ class _FacetTable:
 
     # ------------------------------------------------------------ by bitmask
 
-    def mask_counts(self, bits: int, size: int) -> dict[int, int]:
-        """Like :meth:`ref_counts`, for the documents whose bits are set in ``bits``."""
-        if self._masks is None:
-            self._masks = self._build_masks(size)
-        numbers, masks = self._masks
+    def mask_counts(self, bits: int, limit: int | None = None) -> dict[int, int]:
+        """Like :meth:`ref_counts`, for the documents whose bits are set in ``bits``. With
+        ``limit``, only for the groups of values (see :meth:`top`) that can be among the
+        ``limit`` largest: groups are counted largest first, until the ``limit``-th count
+        so far exceeds the size of the next group (the most it can count)."""
+        self._prepare()
         out: dict[int, int] = {}
         get = out.get
-        for v, n in zip(numbers, map(int.bit_count, map(bits.__and__, masks)), strict=True):
-            if n:
-                out[v] = get(v, 0) + n
+        largest: list[int] = []  # the limit largest group counts so far (a heap)
+        for size, group in self._groups_by_size:
+            if limit is not None and len(largest) >= limit and largest[0] > size:
+                break
+            found = 0
+            for v in self.members[group]:
+                for key in self._copies[v]:
+                    n = (bits & self._mask(key)).bit_count()
+                    if n:
+                        out[v] = get(v, 0) + n
+                        found += n
+            if limit is not None and found:
+                if len(largest) < limit:
+                    heapq.heappush(largest, found)
+                else:
+                    heapq.heappushpop(largest, found)
         return out
 
-    def mask_buckets(self, bits: int, size: int) -> Counter[str]:
+    def mask_buckets(self, bits: int) -> Counter[str]:
         """Answer-time bucket -> how many of the documents in ``bits`` fall in it."""
         if self._bucket_masks is None:
-            if self._masks is None:
-                self._masks = self._build_masks(size)
-            merged: dict[str, int] = {}
-            for v, mask in zip(*self._masks, strict=True):
-                label = self.bucket[v]
-                merged[label] = merged.get(label, 0) | mask
-            self._bucket_masks = list(merged.items())
+            self._prepare()
+            assert self._where is not None
+            docs: dict[str, list[int]] = {}
+            for (v, _copy), found in self._where.items():
+                docs.setdefault(self.bucket[v], []).extend(found)
+            self._bucket_masks = [(label, _mask_of(found)) for label, found in docs.items()]
         return Counter({label: (bits & mask).bit_count() for label, mask in self._bucket_masks})
 
-    def _build_masks(self, size: int) -> tuple[list[int], list[int]]:
-        """Per value (and copy, see the class): the bitmask of the documents with it."""
-        where: dict[tuple[int, int], list[Sequence[int]]] = {}
+    def _mask(self, key: tuple[int, int]) -> int:
+        found = self._masks.get(key)
+        if found is None:
+            assert self._where is not None
+            found = self._masks[key] = _mask_of(self._where[key])
+        return found
+
+    def _prepare(self) -> None:
+        """The documents of each (value, copy) and the groups by size (see __init__)."""
+        if self._where is not None:
+            return
+        where: dict[tuple[int, int], list[int]] = {}
         for offset, _end, reader, exp in self.segments:
             refs = reader.refs
             order = sorted(range(len(refs)), key=refs.__getitem__)
@@ -1406,25 +1436,21 @@ class _FacetTable:
             lo = 0
             for ref in sorted(set(refs)):
                 hi = bisect.bisect_right(ordered, ref, lo)
-                values = exp[ref]
-                if values:
-                    docs = order[lo:hi]
-                    if offset:
-                        docs = list(map(add, docs, repeat(offset)))
-                    copies: dict[int, int] = {}
-                    for v in values:
-                        copies[v] = copies.get(v, 0) + 1
-                        where.setdefault((v, copies[v]), []).append(docs)
+                copies: dict[int, int] = {}
+                for v in exp[ref]:
+                    copies[v] = copies.get(v, 0) + 1
+                    docs = where.setdefault((v, copies[v]), [])
+                    docs.extend(map(add, order[lo:hi], repeat(offset)) if offset else order[lo:hi])
                 lo = hi
-        numbers = []
-        masks = []
-        for (v, _copy), lists in sorted(where.items()):
-            flags = bytearray(size)
-            for docs in lists:
-                _set_flags(flags, docs)
-            numbers.append(v)
-            masks.append(_pack_flags(flags))
-        return numbers, masks
+        self._copies = [[] for _ in self.values]
+        sizes = [0] * len(self.keys)
+        for key, docs in sorted(where.items()):
+            self._copies[key[0]].append(key)
+            sizes[self.group[key[0]]] += len(docs)
+        self._groups_by_size = sorted(
+            ((n, g) for g, n in enumerate(sizes) if n), key=lambda ng: -ng[0]
+        )
+        self._where = {key: array("I", docs) for key, docs in where.items()}
 
     # ------------------------------------------------------------ results
 
@@ -1455,7 +1481,7 @@ class _FacetTable:
         return out
 
 
-def _set_flags(flags: bytearray, docs: Sequence[int]) -> None:
+def _set_flags(flags: bytearray, docs: Iterable[int]) -> None:
     """``flags[d] = 1`` for each of ``docs``, in C."""
     deque(map(flags.__setitem__, docs, repeat(1)), 0)
 
@@ -1467,6 +1493,14 @@ def _pack_flags(flags: bytearray) -> int:
     for j in range(8):
         out |= int.from_bytes(flags[j::8], "little") << j
     return out
+
+
+def _mask_of(docs: Sequence[int]) -> int:
+    """The bitmask of ``docs``, made from the range of documents they span."""
+    first = min(docs) & ~7
+    flags = bytearray(max(docs) + 1 - first)
+    _set_flags(flags, map(operator.sub, docs, repeat(first)) if first else docs)
+    return _pack_flags(flags) << first
 
 
 def _doc_bits(docs: Sequence[int], size: int) -> int:

@@ -84,10 +84,10 @@ def test_masks_wait_for_the_second_query(
     with Searcher(sample_index) as s:
         docs = list(range(0, s._s.doc_count_all(), 2))
         first = s._facets(docs, ["year"], 10)
-        assert s._facet_table("year")._masks is None
+        assert not s._facet_table("year").has_masks
         assert s._facets(docs, ["year"], 10) == first
         assert first["year"] == reference(s, docs, 10)["year"]
-        assert s._facet_table("year")._masks is not None
+        assert s._facet_table("year").has_masks
         # The others: one column's bitmasks per query, the rest counted by reference.
         tables = ["days" if n == "answer-time" else n for n in FACETS]
         for built in range(2, len(tables) + 1):
@@ -152,8 +152,12 @@ def test_repeated_and_empty_values_count_as_the_reference_does(
             )
             parts[o] = (local, rest)
         by_refs = table.ref_counts(parts)
-        by_masks = table.mask_counts(kvsearch.search._doc_bits(docs, size), size)
+        bits = kvsearch.search._doc_bits(docs, size)
+        by_masks = table.mask_counts(bits)
         assert by_refs == by_masks
+        for limit in (1, 2, 5):  # only the groups that can be among the limit largest
+            pruned = table.mask_counts(bits, limit)
+            assert table.top("minister", pruned, limit) == table.top("minister", by_refs, limit)
         assert {table.values[v]: n for v, n in by_refs.items()} == want
         top = table.top("minister", by_refs, 1000)
         assert (
