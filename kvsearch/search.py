@@ -31,7 +31,7 @@ import struct
 import zlib
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress, filterfalse, repeat
 from operator import add, itemgetter, mul
@@ -1108,7 +1108,9 @@ class Searcher:
         parts = {}
         if not all(use_masks.values()):
             parts = self._segment_parts(docs if isinstance(docs, list) else sorted(docs))
-        bits = _doc_bits(docs, size) if any(use_masks.values()) else 0
+        bits = 0
+        if any(use_masks.values()):
+            bits = docs.bits() if isinstance(docs, _DocFlags) else _doc_bits(docs, size)
         out: dict[str, list[tuple[str, int]]] = {}
         for name in names:
             table = tables[name]
@@ -1493,6 +1495,28 @@ def _pack_flags(flags: bytearray) -> int:
     for j in range(8):
         out |= int.from_bytes(flags[j::8], "little") << j
     return out
+
+
+class _DocFlags(Collection[int]):
+    """Document numbers as a flag per document (1: in the set), from ORs of matches:
+    made in C, counted in C, and turned into a bitmask for facets without a set."""
+
+    def __init__(self, flags: bytearray) -> None:
+        self.flags = flags
+        self._len = flags.count(1)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[int]:
+        """The documents, ascending."""
+        return compress(range(len(self.flags)), self.flags)
+
+    def __contains__(self, docnum: object) -> bool:
+        return isinstance(docnum, int) and 0 <= docnum < len(self.flags) and self.flags[docnum] == 1
+
+    def bits(self) -> int:
+        return _pack_flags(self.flags)
 
 
 def _mask_of(docs: Sequence[int]) -> int:
@@ -2068,9 +2092,10 @@ class _BulkQuery:
                 break
             if exact:
                 return None
-        docs: set[int] = set()
-        docs.update(*per_word)
-        return docs, best
+        flags = bytearray(self._s.doc_count_all())
+        for scores in per_word:
+            _set_flags(flags, scores)
+        return _DocFlags(flags), best
 
     def _word_top(self, word: Any, scores: dict[int, float], exact: bool) -> float:
         """The highest of a word's ``scores``; unless ``exact``, for a term or an OR of

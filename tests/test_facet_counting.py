@@ -173,3 +173,19 @@ def test_doc_bits() -> None:
     bits = kvsearch.search._doc_bits(docs, 100)
     assert [d for d in range(100) if bits >> d & 1] == docs
     assert kvsearch.search._doc_bits([], 10) == 0
+
+
+def test_doc_flags() -> None:
+    flags = bytearray(100)
+    docs = [0, 3, 8, 64, 99]
+    for d in docs:
+        flags[d] = 1
+    found = kvsearch.search._DocFlags(flags)
+    assert len(found) == 5
+    assert list(found) == sorted(found) == docs
+    assert 64 in found
+    assert 65 not in found
+    assert 100 not in found
+    assert "3" not in found
+    assert found.bits() == kvsearch.search._doc_bits(docs, 100)
+    assert len(kvsearch.search._DocFlags(bytearray(10))) == 0
