@@ -1298,7 +1298,8 @@ class _ZeroScoreMatcher(matching.ListMatcher):
 #: match) number more than its masks times the index size over this: one AND and popcount
 #: of an index-wide bitmask costs about as much as counting 1/3000 of its documents' refs.
 _MASK_COST = 3000
-#: Bitmasks are built (0.05-0.3 s per column at 90k documents, one column per query) from
+#: Bitmasks are prepared (the documents of each value grouped: tens of ms per column at
+#: 90k documents, one column per query; each value's mask made when first counted) from
 #: the second facet query that can use them, not the first: a command-line search, one
 #: query per process, never pays for them.
 _MASK_AFTER = 2
@@ -1311,7 +1312,7 @@ class _FacetTable:
     number; each segment maps its value references to the numbers of their values
     (``exp``). Counting ``docs`` either counts their references in C and expands the
     counts per reference (few documents), or ANDs a bitmask of ``docs`` with one bitmask
-    per value and counts the bits (many documents; built on first use). A value that
+    per value and counts the bits (many documents; made on first use). A value that
     occurs k times in one document's list has k masks (documents with at least 1, 2, ...
     copies), so both ways count it k times, as :func:`_expand` does.
     """
