@@ -1298,10 +1298,9 @@ class _ZeroScoreMatcher(matching.ListMatcher):
 #: match) number more than its masks times the index size over this: one AND and popcount
 #: of an index-wide bitmask costs about as much as counting 1/3000 of its documents' refs.
 _MASK_COST = 3000
-#: Bitmasks are prepared (the documents of each value grouped: tens of ms per column at
-#: 90k documents, one column per query; each value's mask made when first counted) from
-#: the second facet query that can use them, not the first: a command-line search, one
-#: query per process, never pays for them.
+#: Bitmasks are prepared (the documents of each value grouped, one column per query; each
+#: value's mask made when first counted) from the second facet query that can use them,
+#: not the first: a command-line search, one query per process, never pays for them.
 _MASK_AFTER = 2
 
 
