@@ -2092,7 +2092,10 @@ class _BulkQuery:
                 break
             if exact:
                 return None
-        flags = bytearray(self._s.doc_count_all())
+        size = self._s.doc_count_all()
+        if 16 * sum(map(len, per_word)) < size:  # few: a set (no scan of every document)
+            return set().union(*per_word), best
+        flags = bytearray(size)
         for scores in per_word:
             _set_flags(flags, scores)
         return _DocFlags(flags), best
