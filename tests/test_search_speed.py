@@ -87,7 +87,9 @@ def _check_bulk(index: Path) -> int:
                 q, filters = s._queries(text, filters)
                 assert q is not None
                 allowed = s._allowed(filters)
-                docs, rows = s._select(q, filters, "relevance", 5)
+                found, rows = s._select(q, filters, "relevance", 5)
+                docs = sorted(found)  # a set or a dict when from the bulk evaluator
+                assert len(docs) == len(found)
                 expected = _whoosh_all(s, q, allowed)
                 assert docs == sorted(d for _s, d in expected), text
                 assert [d for _s, d in rows] == [d for _s, d in expected[:5]], text
@@ -265,3 +267,103 @@ def test_word_counts_must_be_sorted() -> None:
         WordCounts(["b", "a"], array("I", [1, 2]))
     with pytest.raises(ValueError, match="one count each"):
         WordCounts(["a"], array("I", [1, 2]))
+
+
+@pytest.mark.parametrize("limit", [1, 1024])
+def test_prefix_expansions_are_kept_without_changing_results(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """Prefix expansions are kept per searcher (and dropped when too many): the same
+    results each time, and the same as a searcher that never kept any."""
+    with Searcher(sample_index) as fresh:
+        want = {t: fresh.search(t, limit=50) for t in ("ambt*", "ver*", "ambt* ver*")}
+    monkeypatch.setattr(ks, "_PREFIX_CACHE_LIMIT", limit)
+    with Searcher(sample_index) as s:
+        for _ in range(2):
+            for text, result in want.items():
+                got = s.search(text, limit=50)
+                assert (got.total, got.hits) == (result.total, result.hits), text
+        assert 0 < len(s._bulk._prefixes) <= limit
+
+
+@pytest.mark.parametrize("limit", [1, 256])
+def test_parsed_queries_are_kept_without_changing_results(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    """A query text is parsed once per searcher; running its query again (whole, on a few
+    documents, with facets, per question) gives what a new searcher gives."""
+    texts = ["neutraliteit ambtenaren", '"politiek neutraal" OR ambt*', "ambtenaren -verkiezingen"]
+    filters = Filters(date_from=ks.parse_date_range("2024-06")[0])
+
+    def run(s: Searcher, text: str) -> object:
+        a = s.search(text, facets=True)
+        b = s.search(text, filters, limit=3)
+        c = s.search_questions(text, limit=5)
+        return (a.total, a.hits, a.facets, b.total, b.hits, c.total, c.hits)
+
+    with Searcher(sample_index) as fresh:
+        want = {t: run(fresh, t) for t in texts}
+    monkeypatch.setattr(ks, "_PARSED_CACHE_LIMIT", limit)
+    with Searcher(sample_index) as s:
+        for _ in range(2):
+            for text in texts:
+                assert run(s, text) == want[text], text
+        assert 0 < len(s._parsed) <= limit
+        if limit > 1:
+            assert s._parse(texts[0]) is s._parse(texts[0])
+
+
+def _ors_of_terms(node: Any) -> list[Any]:
+    found = []
+    if type(node) is ks.query.Or and all(type(t) is ks.query.Term for t in node.subqueries):
+        found.append(node)
+    for child in node.children():
+        found += _ors_of_terms(child)
+    return found
+
+
+def test_or_of_terms_sums_exactly_as_term_by_term(sample_index: Path) -> None:
+    """The straight-from-postings sum of an OR of terms equals, bit for bit, the sum of
+    the terms' own scores (boosts, terms without postings and single terms included)."""
+    with Searcher(sample_index) as s:
+        bulk = s._bulk
+        for text in ["ambtenaren", "neutraliteit ambtenaren", "kinderen", "zzzgeenwoord", "f-35"]:
+            q = s._parse(text)
+            assert q is not None
+            ors = _ors_of_terms(q)
+            assert ors, text
+            for node in ors:
+                assert any(t.boost != 1.0 for t in node.subqueries)
+                bulk._start(None)
+                fast = bulk._sum_terms(node.subqueries)
+                slow = bulk._sum([bulk._scored(t) for t in node.subqueries])
+                bulk._start(None)
+                assert sorted(fast) == sorted(slow), text
+                assert all(fast[d].hex() == slow[d].hex() for d in slow), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["neutraliteit ambtenaren", "stikstof boeren natuur", "onderwijs kosten leraren", "bom honden"],
+)
+def test_relaxed_bound_from_term_maxima(
+    sample_index: Path, monkeypatch: pytest.MonkeyPatch, text: str
+) -> None:
+    """A word's bound from its terms' highest scores is never below its highest score, and
+    the best hits are the same whether the bound or the exact highest scores decide."""
+    with Searcher(sample_index) as s:
+        q = s._parse(text)
+        words = ks._relaxed_words(q)
+        assert words is not None
+        bulk = s._bulk
+        bulk._start(None)
+        for word in words:
+            scores = bulk._scored(word)
+            if scores:
+                assert bulk._word_top(word, scores, False) >= max(scores.values())
+        bulk._start(None)
+        found = bulk.best(q, 3)
+        monkeypatch.setattr(
+            ks._BulkQuery, "_word_top", lambda self, w, scores, exact: max(scores.values())
+        )
+        assert bulk.best(q, 3) == found
