@@ -58,6 +58,7 @@ from typing import Any
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.columns import WrappedColumnWriter
 from whoosh.compat import dumps
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
@@ -1441,6 +1442,9 @@ COMPRESS_MIN = 100
 #: and integral weights as ints (2 bytes instead of a 9-byte float). Whoosh reads either.
 PICKLE_PROTOCOL = 3
 _COMPRESSION = 3  # zlib level of the blocks (W3Codec's compression)
+#: zlib level of the stored fields (Whoosh's writer: 3). The stored document is compressed
+#: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
+STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -1764,6 +1768,12 @@ class BulkWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()
+        # The stored fields' column: PickleColumn(CompressedBytesColumn()) as Whoosh
+        # reads it, written with PICKLE_PROTOCOL and STORED_LEVEL.
+        columns = self.perdocwriter._colwriters
+        compressed = columns["_stored"]._child
+        compressed._level = STORED_LEVEL
+        columns["_stored"] = _StoredFieldsWriter(compressed, PICKLE_PROTOCOL)
         for name, fieldobj in self.schema.items():
             if fieldobj.vector or fieldobj.separate_spelling():
                 self.cancel()
@@ -1830,6 +1840,19 @@ class BulkWriter(SegmentWriter):
         finally:
             pdr.close()
         self.fieldwriter.close()
+
+
+class _StoredFieldsWriter(WrappedColumnWriter):
+    """Whoosh's PickleColumn writer with another pickle protocol (Whoosh's: 2, which
+    stores bytes as latin-1 text, re-encoded as UTF-8: 1.5 times the bytes of a
+    compressed document)."""
+
+    def __init__(self, child: Any, protocol: int) -> None:
+        super().__init__(child)
+        self._protocol = protocol
+
+    def add(self, docnum: int, value: Any) -> None:
+        self._child.add(docnum, b"" if value is None else dumps(value, self._protocol))
 
 
 def _length_bytes(pdr: Any) -> Callable[[str], bytes | None]:

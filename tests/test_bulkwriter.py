@@ -77,10 +77,12 @@ def test_segment_files_are_identical_to_whooshs(
     tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With Whoosh's settings (nothing inlined, every block compressed, pickle protocol 2
-    with float weights), the files are Whoosh's byte for byte."""
+    with float weights, stored fields compressed at level 3), the files are Whoosh's byte
+    for byte."""
     monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
     monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
     monkeypatch.setattr(indexer, "PICKLE_PROTOCOL", 2)
+    monkeypatch.setattr(indexer, "STORED_LEVEL", 3)
     key, docs = _documents(copies)  # 4 copies: 144 documents, terms with several blocks
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
@@ -130,6 +132,7 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
     assert indexer.INLINE_LIMIT > 1
     assert indexer.COMPRESS_MIN > 0
     assert indexer.PICKLE_PROTOCOL > 2
+    assert indexer.STORED_LEVEL == 0
     assert _contents(bulk_ix) == _contents(whoosh_ix)
 
 
