@@ -32,8 +32,10 @@ import datetime as dt
 import errno
 import gc
 import hashlib
+import io
 import multiprocessing
 import os
+import pickle
 import re
 import shutil
 import stat
@@ -59,6 +61,7 @@ import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
 from whoosh import formats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
+from whoosh.columns import WrappedColumnWriter
 from whoosh.compat import dumps
 from whoosh.filedb.filestore import FileStorage
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
@@ -86,7 +89,14 @@ from kvsearch.errors import (
     SourceError,
 )
 from kvsearch.parse import decode_bytes, parse_text
-from kvsearch.schema import LEXICON_FILE, date_number, document, make_schema, version_record
+from kvsearch.schema import (
+    LEXICON_FILE,
+    CompactPositions,
+    date_number,
+    document,
+    make_schema,
+    version_record,
+)
 from kvsearch.store import FileRecord
 
 #: The stems of the corpus's words, in each generation folder (a cache for updates).
@@ -1424,16 +1434,26 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
 
 _BLOCK_LIMIT = 128  # postings per block (W3Codec's blocklimit)
 #: Postings of a term in fewer documents are kept in its term info (Whoosh's writer: 1,
-#: never). Most terms occur in one or two documents.
-INLINE_LIMIT = 4
+#: never). Most terms occur in one or two documents. 16 since the compact pickles (schema
+#: 4): 2% smaller than 4 at 10,000 documents (a posting list in the postings file costs
+#: its term info's pointer, a block header and an info tuple); 32 is larger again.
+INLINE_LIMIT = 16
 #: Posting blocks of fewer bytes are not compressed (Whoosh's writer: 0, always): zlib
 #: makes small blocks larger, and costs more time than anything else per block.
 COMPRESS_MIN = 100
+#: Pickle protocol of the posting blocks and inlined postings (Whoosh's writer: 2, which
+#: stores every bytes value as a call of ``_codecs.encode``, about 16 bytes of overhead).
+#: Above 2: protocol 3 without the memo (bytes values take two bytes more than their data)
+#: and integral weights as ints (2 bytes instead of a 9-byte float). Whoosh reads either.
+PICKLE_PROTOCOL = 3
 _COMPRESSION = 3  # zlib level of the blocks (W3Codec's compression)
 #: Segments of more documents get the offsets of their stored documents written (Whoosh's
 #: writer: 32,768). Without them every search that opens a segment adds up the lengths of
 #: all its documents in Python: 15-20 ms per segment of 22,500 documents.
 STORED_OFFSETS_CUTOFF = 0
+#: zlib level of the stored fields (Whoosh's writer: 3). The stored document is compressed
+#: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
+STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -1504,6 +1524,7 @@ class _TermPool:
         length byte per document."""
         postfile = fieldwriter._postfile
         tindex = fieldwriter._tindex
+        pickler = _Pickler(PICKLE_PROTOCOL)
         for fieldname in sorted(self.fieldnames):
             fieldobj = schema[fieldname]
             fmt = fieldobj.format
@@ -1529,7 +1550,7 @@ class _TermPool:
                     ids, weights, values = _from_positions(pdata, fmt)
                 else:
                     ids, weights, values = _merged(fdata, pdata, gdata, fmt)
-                info = _write_postings(postfile, ids, weights, values, fixedsize, lbytes)
+                info = _write_postings(postfile, ids, weights, values, fixedsize, lbytes, pickler)
                 tindex.add(prefix + btext, info)
             fieldwriter.finish_field()
 
@@ -1558,6 +1579,22 @@ def _from_positions(
     ns = docs[1::2]
     boost = fmt.field_boost
     weights = array("f", ns) if boost == 1.0 else array("f", (n * boost for n in ns))
+    if type(fmt) is CompactPositions:
+        # CompactPositions.encode, inline: the gaps as the code points of a UTF-8 string.
+        values = []
+        start = 0
+        try:
+            for n in ns:
+                chunk = poses[start : start + n]
+                text = "".join(map(chr, map(sub, chunk, chain((0,), chunk))))
+                if not text:
+                    raise ValueError("no positions")
+                values.append(text.encode("utf-8", "surrogatepass"))
+                start += n
+        except (ValueError, OverflowError):  # a gap beyond U+10FFFF, or no positions
+            pass
+        else:
+            return ids, weights, values
     if type(fmt) is not formats.Positions:
         encode = fmt.encode
         values = []
@@ -1611,6 +1648,7 @@ def _write_postings(
     values: list[bytes] | bytes,
     fixedsize: int | None,
     lbytes: bytes | None,
+    pickler: _Pickler,
 ) -> bytes:
     """Write one term's posting blocks as W3PostingsWriter does; return its term info.
 
@@ -1618,6 +1656,8 @@ def _write_postings(
     info itself, and blocks whose data is under :data:`COMPRESS_MIN` bytes are stored
     without compression: both are parts of Whoosh's format that its reader takes, and
     both make the index smaller and faster to write (see docs/benchmarks.md)."""
+    dumps = pickler.dumps
+    integral = pickler.integral
     count = len(ids)
     if count < INLINE_LIMIT:
         minlength, maxlength = _length_range(lbytes, ids)
@@ -1633,7 +1673,7 @@ def _write_postings(
         head = _TERMINFO.pack(
             1, sum(weights), count, minlength, maxlength, top if top > 0 else 0, ids[0], ids[-1]
         )
-        return head + dumps((tuple(ids), tuple(weights), inline_values), 2)
+        return head + dumps((tuple(ids), integral(weights), inline_values))
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
     total = 0.0
@@ -1650,7 +1690,7 @@ def _write_postings(
         elif bweights.count(bweights[0]) == n:
             mini_weights = bweights[0]
         else:
-            mini_weights = tuple(bweights)
+            mini_weights = integral(bweights)
         if fixedsize is None or fixedsize < 0:
             mini_values: Any = tuple(v for v in values[first:end] if v)
         elif fixedsize == 0:
@@ -1660,7 +1700,7 @@ def _write_postings(
         else:
             mini_values = b"".join(values[first:end])
         deltas = tuple(map(sub, bids, chain((0,), bids)))
-        data = dumps((deltas, mini_weights, mini_values), 2)
+        data = dumps((deltas, mini_weights, mini_values))
         if len(data) >= COMPRESS_MIN:
             data = zlib.compress(data, _COMPRESSION)
             compression = _COMPRESSION
@@ -1669,7 +1709,7 @@ def _write_postings(
         block_max = max(bweights)
         block_maxweight = block_max if block_max > 0 else 0
         block_min, block_maxlen = _length_range(lbytes, bids)
-        info = dumps((n, bids[-1], block_maxweight, compression, block_min, block_maxlen), 2)
+        info = dumps((n, bids[-1], block_maxweight, compression, block_min, block_maxlen))
         size = len(info) + len(data)
         postfile.write_int(-size if end == count else size)
         postfile.write(info)
@@ -1683,6 +1723,37 @@ def _write_postings(
             maxlength = block_maxlen
     head = _TERMINFO.pack(0, total, count, minlength, maxlength, maxweight, ids[0], ids[-1])
     return head + pack_long(start) + pack_int(postfile.tell() - start)
+
+
+class _Pickler:
+    """``dumps(obj)``: ``pickle.dumps(obj, protocol)``; above protocol 2 without the memo
+    (one reused Pickler in fast mode: the posting tuples are flat, nothing repeats).
+    ``integral(weights)``: the weights as a tuple, of ints when above protocol 2 and all
+    of them are whole numbers (term frequencies, mostly)."""
+
+    def __init__(self, protocol: int) -> None:
+        self.protocol = protocol
+        if protocol <= 2:
+            return
+        self._buffer = io.BytesIO()
+        self._pickler = pickle.Pickler(self._buffer, protocol)
+        self._pickler.fast = True  # no memo
+
+    def dumps(self, obj: Any) -> bytes:
+        if self.protocol <= 2:
+            return dumps(obj, self.protocol)
+        buffer = self._buffer
+        buffer.seek(0)
+        buffer.truncate()
+        self._pickler.dump(obj)
+        return buffer.getvalue()
+
+    def integral(self, weights: array[float]) -> tuple[float, ...] | tuple[int, ...]:
+        floats = tuple(weights)
+        if self.protocol <= 2:
+            return floats
+        ints = tuple(map(int, weights))
+        return ints if ints == floats else floats
 
 
 def _length_range(lbytes: bytes | None, ids: array[int]) -> tuple[int, int]:
@@ -1706,10 +1777,14 @@ class BulkWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()
-        # W3PerDocWriter's "_stored" column: PickleColumn around a CompressedBytesColumn,
-        # whose writer takes VarBytesColumn's default cutoff.
-        stored = self.perdocwriter._colwriters["_stored"]._child
-        stored.cutoff = STORED_OFFSETS_CUTOFF
+        # The stored fields' column: PickleColumn(CompressedBytesColumn()) as Whoosh
+        # reads it, written with PICKLE_PROTOCOL and STORED_LEVEL, and with its offsets
+        # from STORED_OFFSETS_CUTOFF documents on (VarBytesColumn's writer's cutoff).
+        columns = self.perdocwriter._colwriters
+        compressed = columns["_stored"]._child
+        compressed._level = STORED_LEVEL
+        compressed.cutoff = STORED_OFFSETS_CUTOFF
+        columns["_stored"] = _StoredFieldsWriter(compressed, PICKLE_PROTOCOL)
         for name, fieldobj in self.schema.items():
             if fieldobj.vector or fieldobj.separate_spelling():
                 self.cancel()
@@ -1776,6 +1851,19 @@ class BulkWriter(SegmentWriter):
         finally:
             pdr.close()
         self.fieldwriter.close()
+
+
+class _StoredFieldsWriter(WrappedColumnWriter):
+    """Whoosh's PickleColumn writer with another pickle protocol (Whoosh's: 2, which
+    stores bytes as latin-1 text, re-encoded as UTF-8: 1.5 times the bytes of a
+    compressed document)."""
+
+    def __init__(self, child: Any, protocol: int) -> None:
+        super().__init__(child)
+        self._protocol = protocol
+
+    def add(self, docnum: int, value: Any) -> None:
+        self._child.add(docnum, b"" if value is None else dumps(value, self._protocol))
 
 
 def _length_bytes(pdr: Any) -> Callable[[str], bytes | None]:

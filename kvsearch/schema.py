@@ -20,13 +20,16 @@ anywhere AND its words in that field.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
-from itertools import repeat
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, repeat
+from operator import sub
+from pathlib import Path
+from typing import Any, TypeVar
 
 import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
 
@@ -47,13 +50,14 @@ from kvsearch.analysis import (
     term_frequencies,
     term_positions,
 )
+from kvsearch.errors import IndexCorruptError
 from kvsearch.model import Kamervraag
 
 #: The corpus lexicon (compounds, names) in each generation folder.
 LEXICON_FILE = "lexicon.json.gz"
 
 #: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -88,6 +92,60 @@ SEARCH_FIELDS: dict[str, float] = {
 
 #: Fields whose terms are stemmed Dutch text (used for snippets and per-question scores).
 TEXT_FIELDS = ("titel", "vragen", "antwoorden", "onderwerp")
+
+
+_UTF8 = "utf-8"
+_SURROGATES = "surrogatepass"
+#: Starts a position list that is not one of UTF-8 code points (never a UTF-8 lead byte):
+#: a list with a gap beyond U+10FFFF, or an empty one, in Whoosh's pickled form.
+_WIDE = b"\xff"
+_WHOOSH_POSITIONS = formats.Positions()
+
+
+def encode_positions(positions: Sequence[int]) -> bytes:
+    """The compact form of a posting's positions (:class:`CompactPositions`)."""
+    try:
+        text = "".join(map(chr, map(sub, positions, chain((0,), positions))))
+    except (ValueError, OverflowError):
+        text = ""
+    if not text:
+        return _WIDE + _WHOOSH_POSITIONS.encode(list(positions))
+    return text.encode(_UTF8, _SURROGATES)
+
+
+def decode_positions(value: bytes) -> list[int]:
+    """The positions of :func:`encode_positions`' form."""
+    if value[:1] == _WIDE:
+        return _WHOOSH_POSITIONS.decode_positions(value[1:])
+    return list(accumulate(map(ord, value.decode(_UTF8, _SURROGATES))))
+
+
+class CompactPositions(formats.Positions):
+    """Whoosh's Positions format with a smaller value: the gaps between a posting's
+    positions as the code points of a UTF-8 string (a gap under 128 takes one byte, under
+    2,048 two), where Whoosh stores a 4-byte count and a pickled list. Encoding and
+    decoding are C-level ``str`` operations; the frequency is the string's length."""
+
+    def encode(self, poslist: Sequence[int]) -> bytes:
+        return encode_positions(poslist)
+
+    def decode_positions(self, valuestring: bytes) -> list[int]:
+        return decode_positions(valuestring)
+
+    def decode_frequency(self, valuestring: bytes) -> int:
+        if valuestring[:1] == _WIDE:
+            return super().decode_frequency(valuestring[1:])
+        return len(valuestring.decode(_UTF8, _SURROGATES))
+
+
+_Field = TypeVar("_Field", bound=fields.FieldType)
+
+
+def _compact(field: _Field) -> _Field:
+    """``field`` with :class:`CompactPositions` in place of Whoosh's Positions format."""
+    if type(field.format) is formats.Positions:
+        field.format = CompactPositions(field_boost=field.format.field_boost)
+    return field
 
 
 class DutchText(fields.TEXT):
@@ -140,24 +198,24 @@ def make_schema(lexicon: str = EMPTY_LEXICON.key) -> fields.Schema:
         # No positions: phrases are matched on ``exact``. A compound in a query stands for
         # itself OR its parts. Subjects and roles keep positions (they are short), so a
         # filter or field query matches a phrase within one subject or one role.
-        return DutchText(analyzer=text, phrase=phrase, multitoken_query="or")
+        return _compact(DutchText(analyzer=text, phrase=phrase, multitoken_query="or"))
 
     return fields.Schema(
         id=fields.ID(stored=True, unique=True),
-        nummer=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        nummer=_compact(DutchText(analyzer=DutchAnalyzer(stem=False, stops=True))),
         titel=stemmed(),
         vragen=stemmed(),
         antwoorden=stemmed(),
         onderwerp=stemmed(phrase=True),
         ministerie=stemmed(phrase=True),
-        exact=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
-        personen=DutchText(analyzer=DutchAnalyzer(stem=False, stops=True)),
+        exact=_compact(DutchText(analyzer=DutchAnalyzer(stem=False, stops=True))),
+        personen=_compact(DutchText(analyzer=DutchAnalyzer(stem=False, stops=True))),
         # Plain TEXT: the initials forms of PersonNameAnalyzer need its own tokens.
-        minister=fields.TEXT(analyzer=people),
-        indiener=fields.TEXT(analyzer=people),
-        partij=DutchText(analyzer=names),
-        ministerpartij=DutchText(analyzer=names),
-        indienerpartij=DutchText(analyzer=names),
+        minister=_compact(fields.TEXT(analyzer=people)),
+        indiener=_compact(fields.TEXT(analyzer=people)),
+        partij=_compact(DutchText(analyzer=names)),
+        ministerpartij=_compact(DutchText(analyzer=names)),
+        indienerpartij=_compact(DutchText(analyzer=names)),
         asked=fields.NUMERIC(int, bits=32, sortable=True),
         answered=fields.NUMERIC(int, bits=32, sortable=True),
         # Days between asked and answered; -1 when not answered. Signed, so ranges work.
@@ -469,18 +527,49 @@ def _name_terms(line: str, query: bool) -> Iterator[tuple[str, int, int, int]]:
     yield from tokens[len(first_word) :]
 
 
-def pack(kv: Kamervraag) -> bytes:
-    """The stored form of a Kamervraag: compact JSON. Whoosh compresses every stored
-    document (zlib); compressing it here as well cost time and made it 15% larger."""
-    data = json.dumps(kv.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    return data.encode("utf-8")
+#: The zlib preset dictionary of the stored documents (``bench/make_stored_dict.py``), and
+#: its Adler-32, which zlib records in every stream compressed with it.
+STORED_DICT_FILE = Path(__file__).with_name("stored.zdict")
+STORED_DICT_ADLER32 = 0xCEFE6A7C
+_STORED_LEVEL = 6
+
+
+@functools.cache
+def _stored_dict() -> bytes:
+    return STORED_DICT_FILE.read_bytes()
+
+
+@functools.cache
+def _compressor() -> Any:
+    return zlib.compressobj(_STORED_LEVEL, zdict=_stored_dict())
+
+
+@functools.cache
+def _decompressor() -> Any:
+    return zlib.decompressobj(zdict=_stored_dict())
+
+
+def pack(kv: Kamervraag, *, compress: bool = True) -> bytes:
+    """The stored form of a Kamervraag: compact JSON, zlib-compressed with the preset
+    dictionary :data:`STORED_DICT_FILE` (a fifth smaller than without it). The index
+    writer stores it as it is (``kvsearch.indexer.STORED_LEVEL``)."""
+    data = json.dumps(kv.to_dict(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if not compress:
+        return data
+    compressor = _compressor().copy()  # the dictionary loaded once
+    return compressor.compress(data) + compressor.flush()
 
 
 def unpack(blob: bytes) -> Kamervraag:
-    """A Kamervraag from :func:`pack`'s form, or from the compressed JSON of indexes
-    written before (a zlib stream starts with 0x78, JSON with "{")."""
+    """A Kamervraag from :func:`pack`'s form, or from the plain or compressed JSON of
+    indexes written before (a zlib stream starts with 0x78, JSON with "{"). A stream
+    compressed with another dictionary is an error (zlib checks its Adler-32)."""
     if blob[:1] == b"x":
-        blob = zlib.decompress(blob)
+        try:
+            decompressor = _decompressor().copy()
+            blob = decompressor.decompress(blob) + decompressor.flush()
+        except zlib.error as exc:
+            raise IndexCorruptError(f"a stored document cannot be read: {exc}") from exc
     return Kamervraag.from_dict(json.loads(blob.decode("utf-8")))
 
 

@@ -76,7 +76,9 @@ from kvsearch.schema import (
     SEARCH_FIELDS,
     TEXT_FIELDS,
     VALUE_SEP,
+    CompactPositions,
     date_number,
+    decode_positions,
     make_schema,
     unpack,
 )
@@ -2424,7 +2426,9 @@ class _BulkQuery:
         self, fieldname: str, field: Any, words: tuple[bytes, ...], candidates: dict[int, float]
     ) -> set[int]:
         decode = field.format.decode_positions
-        if type(field.format) is formats.Positions:
+        if type(field.format) is CompactPositions:
+            decode = decode_positions
+        elif type(field.format) is formats.Positions:
             decode = _decode_positions
         keep: set[int] = set()
         for reader, offset in self._leaves:

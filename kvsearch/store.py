@@ -5,7 +5,7 @@ An index folder holds::
     kvsearch-index.json   the manifest: which generation is live, its metadata, and the
                           size of every file of that generation (to detect damage)
     gen-<stamp>/          one complete Whoosh index per generation, plus
-      kvsearch-files.json   the source files it was built from (path, size, times, hash,
+      kvsearch-files.json   (gzip) the source files it was built from (path, size, times, hash,
                             Kamervraag number): what an incremental update compares against
       kvsearch-files-delta.json  after an update: the records that differ from
                             kvsearch-files.json (then a hard link to the previous one's)
@@ -26,12 +26,14 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import gzip as gziplib
 import json
 import os
 import re
 import shutil
 import time
 import uuid
+import zlib
 from collections.abc import Iterator
 from itertools import repeat
 from operator import itemgetter
@@ -416,16 +418,32 @@ def write_records(
             }
             _write_json(gen_dir / RECORDS_DELTA, delta)
             return
-    _write_json(full, {"format": FORMAT, "fields": _RECORD_FIELDS, "files": records})
+    _write_json(full, {"format": FORMAT, "fields": _RECORD_FIELDS, "files": records}, gzip=True)
     with contextlib.suppress(FileNotFoundError):
         (gen_dir / RECORDS_DELTA).unlink()
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
+#: gzip level of the full records file: a quarter of the JSON's bytes at 90,000 files
+#: (15 MB), as fast to read back (level 6: 10% smaller, three times the time).
+RECORDS_LEVEL = 1
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def _write_json(path: Path, data: dict[str, Any], *, gzip: bool = False) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    with open(tmp, "wb") as f:
+        f.write(gziplib.compress(text, RECORDS_LEVEL, mtime=0) if gzip else text)
     os.replace(tmp, path)
+
+
+def _read_json(f: Any) -> Any:
+    """The JSON of an open records file, gzip-compressed (the full file since schema 4)
+    or not (a delta, and the full file before)."""
+    data = f.read()
+    if data[:2] == _GZIP_MAGIC:
+        data = gziplib.decompress(data)
+    return json.loads(data)
 
 
 def _size(path: Path) -> int:
@@ -439,16 +457,16 @@ def read_records(gen_dir: Path) -> Records | None:
     """The file records of a generation by path (its full records file with its delta
     applied); None when it has none or they are damaged."""
     try:
-        with open(gen_dir / RECORDS, encoding="utf-8") as f:
+        with open(gen_dir / RECORDS, "rb") as f:
             size = os.fstat(f.fileno()).st_size
-            base = _rows(json.load(f))
+            base = _rows(_read_json(f))
         if base is None:
             return None
         records = Records(base)
         records.base, records.base_size = base, size
         try:
-            with open(gen_dir / RECORDS_DELTA, encoding="utf-8") as f:
-                delta = json.load(f)
+            with open(gen_dir / RECORDS_DELTA, "rb") as f:
+                delta = _read_json(f)
         except FileNotFoundError:
             return records
         changed = _rows(delta)
@@ -458,7 +476,7 @@ def read_records(gen_dir: Path) -> Records | None:
         for path in removed:
             del records[path]  # KeyError: not a delta of this file
         records.update(changed)
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (OSError, EOFError, zlib.error, ValueError, TypeError, KeyError, AttributeError):
         return None
     return records
 

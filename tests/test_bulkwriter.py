@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -77,11 +78,14 @@ def _write(folder: Path, writer_class: type, key: str, batches: list[list[dict[s
 def test_segment_files_are_identical_to_whooshs(
     tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With Whoosh's settings (nothing inlined, every block compressed), the files are
-    Whoosh's byte for byte."""
+    """With Whoosh's settings (nothing inlined, every block compressed, pickle protocol 2
+    with float weights, stored fields compressed at level 3, stored offsets only from
+    32,768 documents), the files are Whoosh's byte for byte."""
     monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
     monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
     monkeypatch.setattr(indexer, "STORED_OFFSETS_CUTOFF", 2**15)
+    monkeypatch.setattr(indexer, "PICKLE_PROTOCOL", 2)
+    monkeypatch.setattr(indexer, "STORED_LEVEL", 3)
     key, docs = _documents(copies)  # 4 copies: 144 documents, terms with several blocks
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
@@ -130,13 +134,17 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
     assert indexer.INLINE_LIMIT > 1
     assert indexer.COMPRESS_MIN > 0
+    assert indexer.PICKLE_PROTOCOL > 2
+    assert indexer.STORED_LEVEL == 0
     assert _contents(bulk_ix) == _contents(whoosh_ix)
 
 
-def _stored_column(ix: Any) -> Any:
-    """The VarBytesColumn reader of the stored documents of an index's one segment."""
-    (reader,) = [r for r, _offset in ix.reader().leaf_readers()]
-    return reader._perdoc._cached_reader("_stored", STORED_COLUMN)._child
+def _stored_offsets(ix: Any) -> tuple[bool, list[int], list[int]]:
+    """Of the stored documents' column of an index's one segment: whether its offsets
+    were read from the file, the offsets, and the lengths."""
+    with ix.reader() as reader:
+        column = reader._perdoc._cached_reader("_stored", STORED_COLUMN)._child
+        return column.had_stored_offsets, list(column._offsets), list(column._lengths)
 
 
 def test_stored_offsets_are_written_for_small_segments(tmp_path: Path) -> None:
@@ -146,10 +154,14 @@ def test_stored_offsets_are_written_for_small_segments(tmp_path: Path) -> None:
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
     assert len(docs) > indexer.STORED_OFFSETS_CUTOFF
-    assert _stored_column(bulk_ix).had_stored_offsets
-    assert not _stored_column(whoosh_ix).had_stored_offsets
-    assert list(_stored_column(bulk_ix)._offsets) == list(_stored_column(whoosh_ix)._offsets)
+    read, offsets, lengths = _stored_offsets(bulk_ix)
+    assert read
+    assert offsets == list(accumulate(lengths, initial=0))[:-1]
+    assert len(offsets) == len(docs)
+    assert not _stored_offsets(whoosh_ix)[0]
     assert _contents(bulk_ix)[1] == _contents(whoosh_ix)[1]
+    whoosh_ix.close()
+    bulk_ix.close()
 
 
 def test_merged_segments_read_like_whooshs(tmp_path: Path) -> None:

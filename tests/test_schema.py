@@ -3,19 +3,31 @@
 from __future__ import annotations
 
 import json
+import pickle
 import zlib
 from collections import Counter
+from itertools import accumulate
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from whoosh import fields
+from whoosh import fields, formats
 
 from kvsearch.analysis import Lexicon, analyze, register, term_frequencies, term_positions
+from kvsearch.errors import IndexCorruptError
 from kvsearch.indexer import SAMPLE_DIR
 from kvsearch.parse import parse_file, parse_text
-from kvsearch.schema import DutchText, document, make_schema, pack, unpack
+from kvsearch.schema import (
+    STORED_DICT_ADLER32,
+    STORED_DICT_FILE,
+    CompactPositions,
+    DutchText,
+    document,
+    make_schema,
+    pack,
+    unpack,
+)
 
 LEXICON = Lexicon(
     {"verkiezing": 40, "uitslag": 9, "stikstof": 5, "uitstoot": 70, "water": 90, "stof": 60},
@@ -95,17 +107,64 @@ def test_every_field_of_real_documents(path: Path) -> None:
         field = schema[name]
         if isinstance(field, DutchText):
             plain = fields.TEXT(
-                analyzer=field.analyzer, phrase=field.format.__class__.__name__ == "Positions"
+                analyzer=field.analyzer, phrase=isinstance(field.format, formats.Positions)
             )
+            plain.format = field.format  # CompactPositions or Frequency
             assert whoosh_postings(field, value) == whoosh_postings(plain, value), name
 
 
-def test_stored_document_round_trip_and_older_compressed_form() -> None:
-    """Documents are stored as JSON; those of older indexes (compressed JSON) still read."""
+def test_positional_fields_use_compact_positions() -> None:
+    schema = make_schema(LEXICON.key)
+    positional = [n for n, f in schema.items() if isinstance(f.format, formats.Positions)]
+    assert {"exact", "onderwerp", "minister", "personen"} <= set(positional)
+    assert all(type(schema[n].format) is CompactPositions for n in positional)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gaps=st.lists(
+        st.one_of(
+            st.integers(0, 200),
+            st.integers(0, 0x10FFFF),
+            st.integers(0xD800, 0xDFFF),  # surrogate code points
+            st.integers(0x110000, 1 << 31),  # beyond Unicode: Whoosh's form
+        ),
+        max_size=30,
+    )
+)
+def test_compact_positions_round_trip(gaps: list[int]) -> None:
+    positions = list(accumulate(gaps))
+    fmt = CompactPositions()
+    value = fmt.encode(positions)
+    assert value  # an empty value would be dropped from a posting block
+    assert fmt.decode_positions(value) == positions
+    assert fmt.decode_frequency(value) == len(positions)
+    if positions and max(gaps) < 128:
+        assert len(value) == len(positions)  # one byte per small gap
+    assert pickle.loads(pickle.dumps(fmt)) == fmt
+
+
+def test_stored_document_round_trip_and_older_forms() -> None:
+    """Documents are stored as JSON compressed with the preset dictionary; those of older
+    indexes (plain JSON, compressed JSON) still read; another dictionary is an error."""
     path = SAMPLE_DIR / "2024Z01294.txt"
     kv = parse_text(path.read_text(encoding="utf-8"), str(path))
     blob = pack(kv)
-    assert blob.startswith(b"{")
+    plain = pack(kv, compress=False)
+    assert plain.startswith(b"{")
+    assert blob.startswith(b"x")
+    assert len(blob) < len(zlib.compress(plain, 9)) * 0.9  # the dictionary pays
     assert unpack(blob) == kv
+    assert unpack(plain) == kv
     older = zlib.compress(json.dumps(kv.to_dict()).encode("utf-8"), 6)
     assert unpack(older) == kv
+    other = zlib.compressobj(6, zdict=b"another dictionary")
+    with pytest.raises(IndexCorruptError):
+        unpack(other.compress(plain) + other.flush())
+
+
+def test_stored_dictionary_is_the_recorded_one() -> None:
+    """A new dictionary needs a new STORED_DICT_ADLER32 (and SCHEMA_VERSION)."""
+    data = STORED_DICT_FILE.read_bytes()
+    assert len(data) == 32 * 1024
+    assert zlib.adler32(data) == STORED_DICT_ADLER32

@@ -270,11 +270,23 @@ def test_no_index(tmp_path: Path) -> None:
         Searcher(tmp_path / "nothing-here")
 
 
-def test_other_analyzer_version_asks_for_rebuild(sample_index: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("analyzer_version", "0"),
+        # schema 3: Whoosh's positions and stored fields, before CompactPositions and the
+        # stored documents' preset dictionary
+        ("schema_version", "3"),
+    ],
+)
+def test_other_analyzer_or_schema_version_asks_for_rebuild(
+    sample_index: Path, tmp_path: Path, key: str, value: str
+) -> None:
     copy = tmp_path / "ix"
     shutil.copytree(sample_index, copy)
     manifest = json.loads((copy / store.MANIFEST).read_text())
-    manifest["analyzer_version"] = "0"
+    assert manifest[key] != value
+    manifest[key] = value
     (copy / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexVersionError, match=r"Run `kvsearch rebuild`"):
         Searcher(copy)

@@ -88,9 +88,26 @@ def test_records_round_trip(tmp_path: Path) -> None:
 def test_damaged_records_are_not_used(tmp_path: Path, damage) -> None:  # type: ignore[no-untyped-def]
     store.write_records(tmp_path, [FileRecord("a.txt", 10, 1, 2, 3, "d1", "2024Z00001", "indexed")])
     path = tmp_path / store.RECORDS
-    data = json.loads(path.read_text())
+    data = json.loads(gzip.decompress(path.read_bytes()))
     damage(data["files"])
     path.write_text(json.dumps(data))
+    assert store.read_records(tmp_path) is None
+
+
+def test_records_are_gzipped_and_plain_records_still_read(tmp_path: Path) -> None:
+    records = [
+        FileRecord(f"{n}.txt", 10 + n, 1, 2, 3, f"d{n}", f"2024Z0000{n}", "indexed")
+        for n in range(5)
+    ]
+    store.write_records(tmp_path, records)
+    path = tmp_path / store.RECORDS
+    packed = path.read_bytes()
+    plain = gzip.decompress(packed)
+    assert len(packed) < len(plain)
+    assert dict(store.read_records(tmp_path) or {}) == {r.path: r for r in records}
+    path.write_bytes(plain)  # the records file of an index written before
+    assert dict(store.read_records(tmp_path) or {}) == {r.path: r for r in records}
+    path.write_bytes(packed[: len(packed) // 2])  # damaged
     assert store.read_records(tmp_path) is None
 
 
