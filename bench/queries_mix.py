@@ -23,6 +23,7 @@ import random
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MIX_FILE = Path(__file__).resolve().parent / "query_mix.txt"
 SEED = 20240501
@@ -184,6 +185,18 @@ def date_bound(value: str | None, end: bool) -> dt.date | None:
         nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
         return nxt - dt.timedelta(days=1)
     return dt.date(parts[0], 12, 31) if end else dt.date(parts[0], 1, 1)
+
+
+def kvsearch_filters(q: Query) -> dict[str, Any]:
+    """The keyword arguments of ``kvsearch.search.Filters`` for a query's filters."""
+    kw: dict[str, Any] = {}
+    if q.minister:
+        kw["ministers"] = (q.minister,)
+    if q.date_from:
+        kw["date_from"] = date_bound(q.date_from, False)
+    if q.date_to:
+        kw["date_to"] = date_bound(q.date_to, True)
+    return kw
 
 
 def generate() -> list[Query]:

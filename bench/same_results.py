@@ -25,20 +25,13 @@ else:
 sys.path.insert(1, str(HERE))
 
 import queries_mix  # noqa: E402
-from queries_mix import date_bound  # noqa: E402
+from queries_mix import kvsearch_filters  # noqa: E402
 
 from kvsearch.search import Filters, Searcher  # noqa: E402
 
 
 def _filters(q: queries_mix.Query) -> Filters:
-    kw: dict[str, Any] = {}
-    if q.minister:
-        kw["ministers"] = (q.minister,)
-    if q.date_from:
-        kw["date_from"] = date_bound(q.date_from, False)
-    if q.date_to:
-        kw["date_to"] = date_bound(q.date_to, True)
-    return Filters(**kw)
+    return Filters(**kvsearch_filters(q))
 
 
 def _hits(result: Any) -> list[Any]:

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import queries_mix
-from queries_mix import Query, date_bound
+from queries_mix import Query, kvsearch_filters
 
 
 class KvsearchSearcher:
@@ -39,14 +39,7 @@ class KvsearchSearcher:
         self.facets_note = "ok"
 
     def _make_filters(self, q: Query) -> Any:
-        kw: dict[str, Any] = {}
-        if q.minister:
-            kw["ministers"] = (q.minister,)
-        if q.date_from:
-            kw["date_from"] = date_bound(q.date_from, False)
-        if q.date_to:
-            kw["date_to"] = date_bound(q.date_to, True)
-        return self._filters(**kw)
+        return self._filters(**kvsearch_filters(q))
 
     def search(self, q: Query, limit: int = 10) -> tuple[int, list[str]]:
         filters = self._make_filters(q)
