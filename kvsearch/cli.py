@@ -63,6 +63,14 @@ def cli(ctx: click.Context, index: str) -> None:
         kvsearch search "ambtenaren verkiezingen" --minister yesilgoz --from 2024
     """
     ctx.obj = _Context(index)
+    _RUN["command"] = ctx.invoked_subcommand
+
+
+#: Commands that only read an index. When one of them has finished, :func:`main` ends the
+#: process without Python's teardown (freeing every object of the open index one by one:
+#: 20 ms of a 0.2 s search at 90,000 documents), after flushing its output.
+READ_ONLY_COMMANDS = frozenset({"search", "facets", "stats", "show", "status"})
+_RUN: dict[str, str | None] = {"command": None}
 
 
 # ---------------------------------------------------------------- index / rebuild
@@ -1076,6 +1084,10 @@ def main() -> None:
     """Entry point: never a traceback, unless KVSEARCH_DEBUG is set."""
     try:
         cli.main(prog_name="kvsearch", standalone_mode=True)
+    except SystemExit as exc:
+        if _RUN["command"] in READ_ONLY_COMMANDS and isinstance(exc.code, int | None):
+            _exit_now(exc.code or 0)
+        raise
     except Exception as exc:
         if os.environ.get("KVSEARCH_DEBUG"):
             raise
@@ -1085,3 +1097,14 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
+
+
+def _exit_now(code: int) -> None:
+    """End the process with ``code`` once stdout and stderr are flushed, skipping the
+    interpreter's teardown; returns (for a normal exit) if the output cannot be flushed."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return  # a closed pipe or stream: let Python's own exit handle it
+    os._exit(code)

@@ -402,3 +402,67 @@ def test_search_suggests_a_correction(runner: CliRunner, sample_index: Path) -> 
         nothing.output
         == "No Kamervragen found for: schoolbestuurdrs\nBedoelde u: schoolbestuurders\n"
     )
+
+
+# ---------------------------------------------------------------- ending the process
+
+
+def _kvsearch(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kvsearch", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+        timeout=120,
+    )
+
+
+def test_read_only_commands_end_quickly_with_all_their_output(
+    sample_index: Path, runner: CliRunner, tmp_path: Path
+) -> None:
+    """A read-only command ends without Python's teardown (kvsearch.cli.main): its whole
+    output and exit code still come through, as CliRunner sees them."""
+    for args in (
+        ["search", "ambtenaren", "--limit", "20", "--facets"],
+        ["search", "ambtenaren", "--json", "--limit", "50"],
+        ["show", "2024Z01294"],
+        ["status", "--json"],
+    ):
+        full = ["--index", str(sample_index), *args]
+        proc = _kvsearch(*full, cwd=tmp_path)
+        expected = run(runner, *full)
+        assert (proc.returncode, proc.stdout) == (expected.exit_code, expected.output), args
+        assert proc.stderr == ""
+
+
+def test_read_only_command_errors_keep_their_message_and_exit_code(tmp_path: Path) -> None:
+    proc = _kvsearch("--index", str(tmp_path / "none"), "search", "water", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.startswith("Error: ")
+    proc = _kvsearch("search", "--limit", "0", cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "Invalid value for '--limit'" in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "teardown"),
+    [(["search", "ambtenaren"], False), (["status"], False), (["--help"], True)],
+)
+def test_only_read_only_commands_skip_the_teardown(
+    sample_index: Path, tmp_path: Path, args: list[str], teardown: bool
+) -> None:
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('teardown', file=sys.stderr))\n"
+        "from kvsearch.cli import main\n"
+        f"sys.argv = ['kvsearch', '--index', {str(sample_index)!r}, *{args!r}]\n"
+        "main()\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=tmp_path
+    )
+    assert proc.returncode == 0
+    assert proc.stdout
+    assert ("teardown" in proc.stderr) is teardown
