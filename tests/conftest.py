@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -36,3 +37,29 @@ def sample_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SAMPLE_DIR, target)
     return target
+
+
+def add_segments(index_dir: Path, parts: list[list[Path]], delete_id: str) -> None:
+    """Add each list of files to a built index as a segment of its own, with Whoosh's
+    writer and no merge, then delete the Kamervraag ``delete_id``: an index of several
+    segments with a deletion, as updates leave one. The manifest records the changed
+    generation's files anew."""
+    from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
+
+    from kvsearch import store
+    from kvsearch.parse import parse_file
+    from kvsearch.schema import document
+
+    ix = whoosh_index.open_dir(str(store.generation_dir(index_dir, store.read_manifest(index_dir))))
+    for part in parts:
+        writer = ix.writer()
+        for path in part:
+            writer.add_document(**document(parse_file(path)))
+        writer.commit(merge=False)
+    writer = ix.writer()
+    writer.delete_by_term("id", delete_id)
+    writer.commit(merge=False)
+    ix.close()
+    manifest = store.read_manifest(index_dir)
+    manifest["files"] = store.generation_files(store.generation_dir(index_dir, manifest))
+    (index_dir / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")

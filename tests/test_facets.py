@@ -9,11 +9,11 @@ bucket boundary.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import add_segments
 from whoosh.filedb.filestore import FileStorage  # noqa: TID251 - a column's file format
 
 from kvsearch.errors import QueryError
@@ -649,12 +649,7 @@ def test_segments_and_deletions(
     documents by intersection or not."""
     import shutil
 
-    from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
-
     import kvsearch.search
-    from kvsearch import store
-    from kvsearch.parse import parse_file
-    from kvsearch.schema import document
 
     files = sorted(FIXTURE.glob("*.txt"))
     first, rest = tmp_path / "first", tmp_path / "all-but-one"
@@ -667,19 +662,7 @@ def test_segments_and_deletions(
     segmented, single = tmp_path / "segmented", tmp_path / "single"
     build_index(first, segmented)
     build_index(rest, single)
-    ix = whoosh_index.open_dir(str(store.generation_dir(segmented, store.read_manifest(segmented))))
-    writer = ix.writer()
-    for path in files[6:]:
-        writer.add_document(**document(parse_file(path)))
-    writer.commit(merge=False)
-    writer = ix.writer()
-    writer.delete_by_term("id", files[0].stem)
-    writer.commit(merge=False)
-    ix.close()
-    # The generation changed behind kvsearch's back: record its files anew.
-    manifest = store.read_manifest(segmented)
-    manifest["files"] = store.generation_files(store.generation_dir(segmented, manifest))
-    (segmented / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    add_segments(segmented, [files[6:]], files[0].stem)
 
     def summary(s: Searcher) -> object:
         filters = Filters(answered=True, date_from=days("2022-06")[0])

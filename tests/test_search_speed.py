@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import add_segments
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -107,10 +108,6 @@ def test_bulk_evaluation_matches_whoosh(sample_index: Path) -> None:
 def test_bulk_evaluation_several_segments(tmp_path: Path) -> None:
     """Three segments of a few documents (where Whoosh scores a prefix of several terms as
     1.0 per document) and a deleted document."""
-    from kvsearch import store
-    from kvsearch.parse import parse_file
-    from kvsearch.schema import document
-
     files = sorted(SAMPLE_DIR.rglob("*.txt"))
     first = tmp_path / "first"
     first.mkdir()
@@ -118,21 +115,7 @@ def test_bulk_evaluation_several_segments(tmp_path: Path) -> None:
         shutil.copy(path, first)
     index = tmp_path / "segmented"
     build_index(first, index)
-    from whoosh import index as whoosh_index  # noqa: TID251 - to make extra segments
-
-    ix = whoosh_index.open_dir(str(store.generation_dir(index, store.read_manifest(index))))
-    for part in (files[12:24], files[24:]):
-        writer = ix.writer()
-        for path in part:
-            writer.add_document(**document(parse_file(path)))
-        writer.commit(merge=False)
-    writer = ix.writer()
-    writer.delete_by_term("id", files[0].stem)
-    writer.commit(merge=False)
-    ix.close()
-    manifest = store.read_manifest(index)
-    manifest["files"] = store.generation_files(store.generation_dir(index, manifest))
-    (index / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    add_segments(index, [files[12:24], files[24:]], files[0].stem)
     with Searcher(index) as s:
         assert len(s._s.reader().leaf_readers()) == 3
         assert s._s.reader().has_deletions()
