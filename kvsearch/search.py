@@ -906,7 +906,7 @@ class Searcher:
         word. The query objects are shared; nothing changes them after parsing."""
         if text in self._parsed:
             return self._parsed[text]
-        q = parse_query(text, self._s.schema)
+        q = parse_query(text, self._s.schema, self.lexicon)
         if len(self._parsed) >= _PARSED_CACHE_LIMIT:
             self._parsed.clear()
         self._parsed[text] = q

@@ -86,6 +86,15 @@ def test_all_words_rank_before_some_words(searcher: Searcher) -> None:
     assert ids(strict) == ["2024Z01294"]
 
 
+def test_two_words_also_find_the_compound_the_corpus_writes(searcher: Searcher) -> None:
+    """``data kwaliteit`` also matches *datakwaliteit*, one word in 2024Z14247 only (the
+    lexicon knows it and does not split it): the two words are joined when the corpus
+    writes them as one."""
+    result = searcher.search("data kwaliteit")
+    assert ids(result)[0] == "2024Z14247"
+    assert "2024Z14247" not in ids(searcher.search("data AND kwaliteit"))
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
