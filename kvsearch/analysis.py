@@ -239,21 +239,6 @@ STEM_OVERRIDES: dict[str, str] = {
 }
 # fmt: on
 
-#: The stems of the words of STEM_OVERRIDES, written out: a search stems no word to
-#: know them (tests/test_analysis.py checks them against :func:`stem`).
-# fmt: off
-OVERRIDE_STEMS: dict[str, str] = {
-    "kinderen": "kind", "steden": "stad", "leden": "lid", "bladeren": "blad",
-    "eieren": "ei", "volkeren": "volk", "runderen": "rund", "liederen": "lied",
-    "kalveren": "kalf", "gelederen": "gelid", "goederen": "goed", "raderen": "rad",
-    "musea": "museum", "centra": "centrum", "criteria": "criterium", "media": "medium",
-    "politici": "politicus", "gegevens": "gegef", "curricula": "curriculum", "data": "data",
-    "aspecten": "aspect", "ministeries": "ministerie", "bedrijven": "bedrijf",
-    "brieven": "brief", "gemeentes": "gemeent", "gemeenten": "gemeent",
-    "provincies": "provincie",
-}
-# fmt: on
-
 #: Compounds are looked for in words of at least this many letters.
 MIN_COMPOUND = 8
 #: Parts of a compound: at least this many letters (left, right), and this corpus frequency.
@@ -360,6 +345,12 @@ def load_stems(path: Path) -> int:
         _STEM_CACHE.clear()
     _STEM_CACHE.update(stems)
     return len(stems)
+
+
+@functools.cache
+def _override_stems() -> dict[str, str]:
+    """The stems of the words of STEM_OVERRIDES (computed once per process)."""
+    return {word: stem(word) for word in STEM_OVERRIDES}
 
 
 def _first_stemmer() -> Any:
@@ -882,7 +873,7 @@ class Stubs:
     def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = ()) -> None:
         terms = set(terms)
         stubs = {t[:2] for t in terms} | {p[:2] for p in prefixes}
-        for word, stemmed in OVERRIDE_STEMS.items():
+        for word, stemmed in _override_stems().items():
             if stemmed in terms or any(stemmed.startswith(p) for p in prefixes):
                 stubs.add(word[:2])
         self.stubs = frozenset(s for s in stubs if s)

@@ -13,8 +13,6 @@ from hypothesis import strategies as st
 
 from kvsearch.analysis import (
     ANALYZER_VERSION,
-    OVERRIDE_STEMS,
-    STEM_OVERRIDES,
     STEMMER,
     VALUE_GAP,
     DutchAnalyzer,
@@ -337,13 +335,6 @@ def test_lexicon_from_counts_folds_and_drops_rare_words() -> None:
     )
     assert lexicon.words == {"financien": 5}
     assert lexicon.names == {"yesilgoz"}
-
-
-def test_override_stems_are_the_stems_of_the_overrides() -> None:
-    """The written-out stems of STEM_OVERRIDES are what stemming gives."""
-    assert set(OVERRIDE_STEMS) == set(STEM_OVERRIDES)
-    for word, stemmed in OVERRIDE_STEMS.items():
-        assert stem(word) == stemmed, word
 
 
 def test_new_stemmer_is_snowballs_pure_python_stemmer() -> None:
