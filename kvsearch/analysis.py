@@ -39,10 +39,7 @@ Positions
 from __future__ import annotations
 
 import functools
-import gzip
-import hashlib
 import importlib
-import importlib.util
 import json
 import math
 import operator
@@ -71,9 +68,16 @@ def _import_whoosh() -> None:
       large regular expressions compiled at import) for the Variations query.
 
     Together they were about a fifth of a search command's start-up (docs/benchmarks.md).
+    Likewise, for another 10-15 ms: ``whoosh.analysis`` imports the English Porter
+    stemmer and Double Metaphone (:data:`_LAZY_FUNCTIONS`); Whoosh imports ``html``,
+    ``shutil``, ``queue``, ``random``, ``calendar`` and ``tempfile`` (the same and
+    :data:`_LAZY_MODULES`) for writing, highlighting and dates, none of which a search
+    uses; and ``hashlib`` (with OpenSSL) for MD5, which the built-in ``_md5`` provides.
+
     Stand-ins serve those imports while Whoosh loads and are removed right after, so a
     later import of any of them gets the real module; the functions Whoosh took from them
-    import the real module when first called.
+    import the real module when first called, and a stand-in module Whoosh keeps hands
+    out the real module's attributes.
     """
     if "whoosh.query" in sys.modules:
         return
@@ -85,19 +89,74 @@ def _import_whoosh() -> None:
     morph.variations = _variations  # type: ignore[attr-defined]
     stand_ins = {"urllib.request": request, "cached_property": cached}
     stand_ins["whoosh.lang.morph_en"] = morph
+    for name, functions in _LAZY_FUNCTIONS.items():
+        module = types.ModuleType(name)
+        for attr in functions:
+            setattr(module, attr, functools.partial(_call_real, name, attr))
+        stand_ins[name] = module
+    for name in _LAZY_MODULES:
+        stand_ins[name] = _LazyModule(name)
+    try:
+        from _md5 import md5  # the hash of Whoosh's term tables, without OpenSSL's hashlib
+    except ImportError:  # pragma: no cover - a Python built without it
+        pass
+    else:
+        hashlib = types.ModuleType("hashlib")
+        hashlib.md5 = md5  # type: ignore[attr-defined]
+        stand_ins["hashlib"] = hashlib
     stand_ins = {name: module for name, module in stand_ins.items() if name not in sys.modules}
     sys.modules.update(stand_ins)
     try:
+        import whoosh.codec.whoosh3
         import whoosh.compat
         import whoosh.query
-        import whoosh.reading  # noqa: F401
+        import whoosh.reading
+        import whoosh.searching  # noqa: F401
     finally:
         for name, module in stand_ins.items():
             if sys.modules.get(name) is module:
                 del sys.modules[name]
-        lang = sys.modules.get("whoosh.lang")
-        if lang is not None and getattr(lang, "morph_en", None) is morph:
-            del lang.morph_en
+            parent, _, child = name.rpartition(".")
+            package = sys.modules.get(parent) if parent else None
+            if package is not None and getattr(package, child, None) is module:
+                delattr(package, child)
+
+
+#: Modules Whoosh imports functions from at import time but a search never calls:
+#: stand-ins give it functions that import the real module when first called.
+_LAZY_FUNCTIONS = {
+    "whoosh.lang.porter": ("stem",),
+    "whoosh.lang.dmetaphone": ("double_metaphone",),
+    "html": ("escape",),
+    "shutil": ("copyfileobj",),
+}
+
+#: Standard modules Whoosh imports (as modules) for what a search never does: writing
+#: (tempfile, queue, random names), highlighting and date parsing (calendar).
+_LAZY_MODULES = ("queue", "random", "calendar", "tempfile")
+
+
+def _call_real(module: str, attr: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``module.attr``, importing the real module."""
+    return getattr(_real_module(module), attr)(*args, **kwargs)
+
+
+def _real_module(name: str) -> types.ModuleType:
+    """The real module ``name``, imported if only a stand-in is loaded."""
+    found = sys.modules.get(name)
+    if found is None or isinstance(found, _LazyModule) or found.__spec__ is None:
+        sys.modules.pop(name, None)
+        found = importlib.import_module(name)
+    return found
+
+
+class _LazyModule(types.ModuleType):
+    """A stand-in module whose attributes are the real module's, imported on first use."""
+
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return getattr(_real_module(self.__name__), attr)
 
 
 def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
@@ -149,6 +208,8 @@ def new_stemmer(algorithm: str = STEMMER, *, quick: bool = True) -> Any:
     if module is None:
         shell = None
         if "snowballstemmer" not in sys.modules:
+            import importlib.util
+
             spec = importlib.util.find_spec("snowballstemmer")
             if spec is None or spec.submodule_search_locations is None:
                 raise ImportError("the snowballstemmer package is not installed")
@@ -317,6 +378,8 @@ def save_stems(path: Path, stems: dict[str, str]) -> None:
     belong to). Writes a new file and renames it over ``path``: never into ``path``
     itself, which may be a hard link shared with another generation."""
     data = {"analyzer_version": ANALYZER_VERSION, "stemmer": STEMMER, "stems": stems}
+    import gzip
+
     tmp = path.with_name(f".{path.name}.tmp")
     with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as f:
         json.dump(data, f, ensure_ascii=True, separators=(",", ":"))
@@ -329,6 +392,8 @@ def load_stems(path: Path) -> int:
     of analysing a few hundred new documents). Returns how many were stored; 0 when the
     file is missing, damaged, or of another analyzer version or stemmer (a cache only:
     stems are computed again then)."""
+    import gzip
+
     try:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             data = json.load(f)
@@ -378,6 +443,22 @@ def _stem(word: str) -> str:
     return result
 
 
+def _sha1(data: bytes = b"") -> Any:
+    """``hashlib.sha1`` (same digests) from the built-in module when there is one:
+    ``hashlib`` loads OpenSSL's, a few milliseconds of every search command."""
+    try:
+        from _sha1 import sha1
+    except ImportError:  # pragma: no cover - a Python built without it
+        from hashlib import sha1
+    return sha1(data, usedforsecurity=False)
+
+
+def _gzip_id(raw: bytes) -> str:
+    """What tells a gzip file from another without hashing it: its length, and its
+    trailer (the CRC-32 and length of the data it holds)."""
+    return f"{len(raw)}:{raw[-8:].hex()}"
+
+
 class WordCounts(Mapping[str, int]):
     """Word frequencies as a loaded lexicon holds them: the words in sorted order and
     their counts in an array, looked up by bisection. Loading the 74,000 words of the 90k
@@ -402,10 +483,18 @@ class WordCounts(Mapping[str, int]):
 
     @classmethod
     def unpack(cls, data: Mapping[str, Any]) -> WordCounts:
+        """The words and counts :meth:`pack` made (sorted then: not checked again, which
+        took a third of loading a lexicon)."""
         text = data["word_list"]
         counts = array("I")
         counts.frombytes(data["word_counts"])
-        return cls(text.split("\n") if text else [], counts)
+        words = text.split("\n") if text else []
+        if len(words) != len(counts):
+            raise ValueError("words must be sorted, with one count each")
+        out = cls.__new__(cls)
+        out._words = words
+        out._counts = counts
+        return out
 
     def get(self, word: str, default: Any = None) -> Any:  # type: ignore[override]
         words = self._words
@@ -440,7 +529,7 @@ class Lexicon:
     def __init__(self, words: dict[str, int] | None = None, names: Iterable[str] = ()) -> None:
         self.words: Mapping[str, int] = words or {}
         self.names = frozenset(fold(n) for n in names)
-        digest = hashlib.sha1(usedforsecurity=False)
+        digest = _sha1()
         digest.update(json.dumps(sorted(self.words.items())).encode())
         digest.update(json.dumps(sorted(self.names)).encode())
         self.key = digest.hexdigest()[:16]
@@ -470,6 +559,8 @@ class Lexicon:
         names the JSON file it was made with (a hash of its bytes): a copy that does not
         match it is ignored."""
         data = {"key": self.key, "names": sorted(self.names), "words": dict(self.words)}
+        import gzip
+
         raw = gzip.compress(
             json.dumps(data, ensure_ascii=True, separators=(",", ":")).encode("ascii"),
             compresslevel=5,
@@ -477,7 +568,8 @@ class Lexicon:
         )
         path.write_bytes(raw)
         fast = {
-            "source": hashlib.sha1(raw, usedforsecurity=False).hexdigest(),
+            "source": _sha1(raw).hexdigest(),
+            "source_id": _gzip_id(raw),
             "key": self.key,
             "names": data["names"],
             **WordCounts.pack(self.words),
@@ -492,9 +584,12 @@ class Lexicon:
             fast = pickle.loads(fast_path(path).read_bytes())
         except Exception:  # noqa: BLE001 - no usable copy: read the JSON
             fast = None
-        source = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
         words: Mapping[str, int] | None = None
-        if isinstance(fast, dict) and fast.get("source") == source:
+        if isinstance(fast, dict) and (
+            fast.get("source_id") == _gzip_id(raw)
+            if "source_id" in fast
+            else fast.get("source") == _sha1(raw).hexdigest()
+        ):
             try:
                 # The copies of indexes built before WordCounts hold a dict.
                 old = fast.get("words")
@@ -503,6 +598,8 @@ class Lexicon:
             except (KeyError, TypeError, ValueError):
                 words = None  # a copy in another form: read the JSON
         if data is None or words is None:
+            import gzip
+
             data = json.loads(gzip.decompress(raw).decode("utf-8"))
             words = data["words"]
         lexicon = cls.__new__(cls)

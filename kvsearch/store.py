@@ -26,11 +26,9 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import gzip as gziplib
 import json
 import os
 import re
-import shutil
 import time
 import uuid
 import zlib
@@ -230,7 +228,7 @@ def publish(index_dir: Path, tmp_dir: Path, manifest: dict[str, Any]) -> dict[st
             os.fsync(f.fileno())
         os.replace(tmp_manifest, manifest_path(index_dir))
     except BaseException:
-        shutil.rmtree(index_dir / gen, ignore_errors=True)
+        _shutil().rmtree(index_dir / gen, ignore_errors=True)
         with contextlib.suppress(OSError):
             tmp_manifest.unlink()
         raise
@@ -261,7 +259,7 @@ def remove_stale(index_dir: Path, keep: str | None) -> None:
             continue  # the live generation is unknown: keep them all until one is published
         if name.startswith(("gen-", "tmp-")):
             if name != keep and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
+                _shutil().rmtree(path, ignore_errors=True)
         else:
             with contextlib.suppress(OSError):
                 path.unlink()
@@ -327,7 +325,7 @@ def link_generation(src: Path, dst: Path) -> None:
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
                 raise
-            shutil.copy2(entry.path, target)
+            _shutil().copy2(entry.path, target)
 
 
 def fsync_tree(path: Path) -> None:
@@ -433,7 +431,7 @@ def _write_json(path: Path, data: dict[str, Any], *, gzip: bool = False) -> None
     tmp = path.with_name(f".{path.name}.tmp")
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     with open(tmp, "wb") as f:
-        f.write(gziplib.compress(text, RECORDS_LEVEL, mtime=0) if gzip else text)
+        f.write(_gzip().compress(text, RECORDS_LEVEL, mtime=0) if gzip else text)
     os.replace(tmp, path)
 
 
@@ -442,8 +440,22 @@ def _read_json(f: Any) -> Any:
     or not (a delta, and the full file before)."""
     data = f.read()
     if data[:2] == _GZIP_MAGIC:
-        data = gziplib.decompress(data)
+        data = _gzip().decompress(data)
     return json.loads(data)
+
+
+def _shutil() -> Any:
+    """``shutil``, imported when a command writes (a search does not need it)."""
+    import shutil
+
+    return shutil
+
+
+def _gzip() -> Any:
+    """``gzip``, imported when the records file is read or written."""
+    import gzip
+
+    return gzip
 
 
 def _size(path: Path) -> int:
