@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import pickle
 import shutil
@@ -243,6 +244,30 @@ def test_loaded_word_counts_answer_like_the_dict(tmp_path: Path) -> None:
     fast_path(path).write_bytes(pickle.dumps({**old, "words": None}))
     reread = Lexicon.load(path)
     assert (reread.words, reread.key) == (words, Lexicon(words, ["Mark Rutte"]).key)
+
+
+def test_word_counts_in_many_blocks(tmp_path: Path) -> None:
+    """A lexicon of several blocks of words answers every word like the dict, and so does
+    a copy written before the blocks (all words in one string)."""
+    words = {f"{a}{b}{c}": n for n, (a, b, c) in enumerate(itertools.product("abcdefg", repeat=3))}
+    path = tmp_path / "lexicon.json.gz"
+    Lexicon(words).save(path)
+    loaded = Lexicon.load(path).words
+    assert isinstance(loaded, WordCounts)
+    assert len(loaded) == len(words) > 4 * 64
+    probes = [*words, "", "a", "aaaa", "ab", "gggg", "h", "cde" + "z", "0"]
+    assert [loaded.get(w) for w in probes] == [words.get(w) for w in probes]
+    assert list(loaded) == sorted(words)
+    fast = pickle.loads(fast_path(path).read_bytes())
+    older = {k: v for k, v in fast.items() if k != "word_blocks"}
+    older["word_list"] = "\n".join(sorted(words))
+    fast_path(path).write_bytes(pickle.dumps(older))
+    reread = Lexicon.load(path).words
+    assert isinstance(reread, WordCounts)
+    assert [reread.get(w) for w in probes] == [words.get(w) for w in probes]
+    # A copy whose words and counts disagree is not used: the JSON is read.
+    fast_path(path).write_bytes(pickle.dumps({**fast, "word_counts": b""}))
+    assert Lexicon.load(path).words == words
 
 
 def test_word_counts_must_be_sorted() -> None:
