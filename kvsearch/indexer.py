@@ -339,6 +339,7 @@ def _locked_run(
     lexicon = base.lexicon if base else counter.lexicon()  # type: ignore[union-attr]
     counter = None  # every word of the corpus: not to be copied into the worker processes
     register(lexicon)
+    lexicon.prepare_bulk()  # before the workers fork: they inherit it
     if base is None:
         # Stemmed once here, not by the analysis of each document: the same work, and
         # the writer's processes (forked later) find them in the cache they inherit.
@@ -1045,7 +1046,9 @@ def _init_worker(queue: Any, parent: int, lexicon_key: str | None, lexicon_file:
     # waiting for a task that will never come.
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     if lexicon_key is not None and not is_registered(lexicon_key):  # not inherited by fork
-        register(Lexicon.load(Path(lexicon_file)))
+        lexicon = Lexicon.load(Path(lexicon_file))
+        lexicon.prepare_bulk()
+        register(lexicon)
 
 
 def _watch_parent(parent: int) -> None:

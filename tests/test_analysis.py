@@ -350,6 +350,23 @@ def test_new_stemmer_is_snowballs_pure_python_stemmer() -> None:
 _STEM_ALPHABET = "abcdefghijklmnopqrstuvwxyz" + "áäéëíïóöúüèàâêîôûIYç'"
 
 
+def test_prepared_lexicon_splits_alike() -> None:
+    """Lexicon.prepare_bulk (the index build's set of parts) changes no split: every word
+    of the fixture lexicon and of the sample corpus, and every suffix of them."""
+    data = json.loads((FIXTURES / "lexicon_be.json").read_text(encoding="utf-8"))
+    words = set(data["words"])
+    for path in SAMPLE_DIR.rglob("*.txt"):
+        words.update(fold(w) for w in re.findall(r"\w+", path.read_text(encoding="utf-8")))
+    words.update(w[i:] for w in list(words) for i in range(1, len(w) - 6))
+    plain = Lexicon(data["words"], names=["Jambon", "Geens"])
+    prepared = Lexicon(data["words"], names=["Jambon", "Geens"])
+    prepared.prepare_bulk()
+    ordered = sorted(words)
+    splits = [plain.split(w) for w in ordered]
+    assert sum(map(bool, splits)) > 100
+    assert [prepared.split(w) for w in ordered] == splits
+
+
 @pytest.mark.parametrize("algorithm", ["dutch", "dutch_porter"])
 @settings(max_examples=400, deadline=None)
 @given(words=st.lists(st.text(alphabet=_STEM_ALPHABET, max_size=18), max_size=20))
