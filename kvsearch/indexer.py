@@ -49,8 +49,9 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from itertools import chain
-from operator import itemgetter, sub
+from hashlib import md5
+from itertools import accumulate, chain
+from operator import itemgetter, methodcaller, sub
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -64,6 +65,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC
 from whoosh.columns import WrappedColumnWriter
 from whoosh.compat import dumps
 from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import md5_hash
 from whoosh.system import pack_int, pack_long, pack_uint, pack_ushort
 from whoosh.writing import SegmentWriter
 
@@ -1545,6 +1547,8 @@ class _TermPool:
                 table.setdefault(term.encode("utf-8"), [None, None, None])[1] = pdata
             for btext, gdata in generic.items():
                 table.setdefault(btext, [None, None, None])[2] = gdata
+            keys = []
+            infos = []
             for btext in sorted(table):
                 fdata, pdata, gdata = table[btext]
                 if pdata is None and gdata is None:
@@ -1553,9 +1557,46 @@ class _TermPool:
                     ids, weights, values = _from_positions(pdata, fmt)
                 else:
                     ids, weights, values = _merged(fdata, pdata, gdata, fmt)
-                info = _write_postings(postfile, ids, weights, values, fixedsize, lbytes, pickler)
-                tindex.add(prefix + btext, info)
+                keys.append(prefix + btext)
+                infos.append(
+                    _write_postings(postfile, ids, weights, values, fixedsize, lbytes, pickler)
+                )
+            _add_terms(tindex, keys, infos)
             fieldwriter.finish_field()
+
+
+_KEY_VALUE_LENGTHS = struct.Struct("!ii")  # before each key and value in a hash file
+
+
+def _add_terms(tindex: Any, keys: list[bytes], infos: list[bytes]) -> None:
+    """``tindex.add(key, info)`` for every term of a field (an OrderedHashWriter, keys in
+    increasing order), in one write: the same bytes, hashes and key index."""
+    if not keys:
+        return
+    if tindex.hashfn is not md5_hash or keys[0] <= tindex.lastkey:
+        for key, info in zip(keys, infos, strict=True):
+            tindex.add(key, info)
+        return
+    dbfile = tindex.dbfile
+    start = dbfile.tell()
+    pack = _KEY_VALUE_LENGTHS.pack
+    sizes = [8 + len(key) + len(info) for key, info in zip(keys, infos, strict=True)]
+    positions = list(accumulate(sizes, initial=start))[:-1]
+    buckets = tindex.buckets
+    for key, pos in zip(keys, positions, strict=True):
+        h = int.from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+        buckets[h & 255].append((h, pos))
+    index = tindex.index
+    for pos in positions:
+        index.append(pos)
+    dbfile.write(
+        b"".join(
+            chain.from_iterable(
+                zip(map(pack, map(len, keys), map(len, infos)), keys, infos, strict=True)
+            )
+        )
+    )
+    tindex.lastkey = keys[-1]
 
 
 def _from_freqs(
@@ -1583,21 +1624,9 @@ def _from_positions(
     boost = fmt.field_boost
     weights = array("f", ns) if boost == 1.0 else array("f", (n * boost for n in ns))
     if type(fmt) is CompactPositions:
-        # CompactPositions.encode, inline: the gaps as the code points of a UTF-8 string.
-        values = []
-        start = 0
-        try:
-            for n in ns:
-                chunk = poses[start : start + n]
-                text = "".join(map(chr, map(sub, chunk, chain((0,), chunk))))
-                if not text:
-                    raise ValueError("no positions")
-                values.append(text.encode("utf-8", "surrogatepass"))
-                start += n
-        except (ValueError, OverflowError):  # a gap beyond U+10FFFF, or no positions
-            pass
-        else:
-            return ids, weights, values
+        compact = _compact_values(ns, poses)
+        if compact is not None:
+            return ids, weights, compact
     if type(fmt) is not formats.Positions:
         encode = fmt.encode
         values = []
@@ -1620,6 +1649,32 @@ def _from_positions(
 
 
 _ONE_POSITION = pack_uint(1)
+_ENCODE_UTF8 = methodcaller("encode", "utf-8", "surrogatepass")
+
+
+def _compact_values(ns: array[int], poses: array[int]) -> list[bytes] | None:
+    """CompactPositions.encode of every posting of a term at once (None when a posting
+    cannot be encoded so: a gap beyond U+10FFFF, or no positions): the gaps of all
+    postings as one string, each posting's first gap being its first position, cut
+    into the postings' values."""
+    if len(ns) == len(poses):  # one position per posting: the gap is the position
+        try:
+            text = "".join(map(chr, poses))
+        except (ValueError, OverflowError):
+            return None
+        return list(map(_ENCODE_UTF8, text))
+    if 0 in ns:
+        return None
+    gaps = array("q", map(sub, poses, chain((0,), poses)))
+    ends = list(accumulate(ns))
+    starts = [0, *ends[:-1]]
+    for start in starts:
+        gaps[start] = poses[start]
+    try:
+        text = "".join(map(chr, gaps))
+    except (ValueError, OverflowError):
+        return None
+    return list(map(_ENCODE_UTF8, map(text.__getitem__, map(slice, starts, ends))))
 
 
 def _merged(
@@ -1662,6 +1717,23 @@ def _write_postings(
     dumps = pickler.dumps
     integral = pickler.integral
     count = len(ids)
+    if count == 1 and INLINE_LIMIT > 1:
+        # A term in one document, the commonest: the next branch, for one posting.
+        docnum = ids[0]
+        weight = weights[0]
+        length = 0 if lbytes is None else lbytes[docnum]
+        if fixedsize == 0:
+            inline_values = ()
+        elif fixedsize and fixedsize > 0 and isinstance(values, bytes):
+            inline_values = (values[:fixedsize],)
+        else:
+            inline_values = (values[0],) if values[0] else ()
+        whole = int(weight)
+        inline_weights = (whole,) if whole == weight and pickler.protocol > 2 else (weight,)
+        head = _TERMINFO.pack(
+            1, weight, 1, length, length, weight if weight > 0 else 0, docnum, docnum
+        )
+        return head + dumps(((docnum,), inline_weights, inline_values))
     if count < INLINE_LIMIT:
         minlength, maxlength = _length_range(lbytes, ids)
         top = max(weights)
@@ -1672,7 +1744,7 @@ def _write_postings(
                 values[k : k + fixedsize] for k in range(0, len(values), fixedsize)
             )
         else:
-            inline_values = tuple(v for v in values if v)
+            inline_values = tuple(filter(None, values))
         head = _TERMINFO.pack(
             1, sum(weights), count, minlength, maxlength, top if top > 0 else 0, ids[0], ids[-1]
         )
@@ -1695,7 +1767,7 @@ def _write_postings(
         else:
             mini_weights = integral(bweights)
         if fixedsize is None or fixedsize < 0:
-            mini_values: Any = tuple(v for v in values[first:end] if v)
+            mini_values: Any = tuple(filter(None, values[first:end]))
         elif fixedsize == 0:
             mini_values = None
         elif isinstance(values, bytes):
