@@ -1460,6 +1460,8 @@ STORED_OFFSETS_CUTOFF = 0
 #: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
 STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
+#: BulkWriter keeps the analysis of at most this many short field values.
+_ANALYSED_LIMIT = 20_000
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
@@ -1852,6 +1854,7 @@ class BulkWriter(SegmentWriter):
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()
+        self._analysed: dict[tuple[str, float, Any], tuple[str, Any, int]] = {}
         # The stored fields' column: PickleColumn(CompressedBytesColumn()) as Whoosh
         # reads it, written with PICKLE_PROTOCOL and STORED_LEVEL, and with its offsets
         # from STORED_OFFSETS_CUTOFF documents on (VarBytesColumn's writer's cutoff).
@@ -1871,6 +1874,7 @@ class BulkWriter(SegmentWriter):
         schema = self.schema
         docnum = self.docnum
         pool = self.pool
+        analysed = self._analysed
         docboost = self._doc_boost(fields)
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
         self._check_fields(schema, fieldnames)
@@ -1884,24 +1888,29 @@ class BulkWriter(SegmentWriter):
                 length = 0
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
-                    bulk_postings = getattr(field, "bulk_postings", None)
-                    bulk = bulk_postings(value) if bulk_postings and fieldboost == 1.0 else None
-                    if bulk is not None:
-                        kind, postings = bulk
-                        if kind == "positions":
-                            pool.add_positions(fieldname, docnum, postings)
-                            if field.scorable:
-                                length = sum(map(len, postings.values()))
-                        else:
-                            pool.add_frequencies(fieldname, docnum, postings)
-                            if field.scorable:
-                                length = sum(postings.values())
+                    # Short values repeat (names, parties, roles, dates): analysed once.
+                    key = (
+                        (fieldname, fieldboost, value)
+                        if type(value) is int or (type(value) is str and len(value) <= 200)
+                        else None
+                    )
+                    found = analysed.get(key) if key is not None else None
+                    if found is None:
+                        found = self._analyse(field, value, fieldboost)
+                        # Generic postings share their value objects when reused, which a
+                        # pickle with a memo (protocol 2) would write as references.
+                        if key is not None and (found[0] != "generic" or PICKLE_PROTOCOL > 2):
+                            if len(analysed) >= _ANALYSED_LIMIT:
+                                analysed.clear()
+                            analysed[key] = found
+                    kind, postings, length = found
+                    if kind == "positions":
+                        pool.add_positions(fieldname, docnum, postings)
+                    elif kind == "freqs":
+                        pool.add_frequencies(fieldname, docnum, postings)
                     else:
-                        scorable = field.scorable
-                        for tbytes, freq, weight, vbytes in field.index(value):
-                            if scorable:
-                                length += freq
-                            pool.add((fieldname, tbytes, docnum, weight * fieldboost, vbytes))
+                        for tbytes, weight, vbytes in postings:
+                            pool.add((fieldname, tbytes, docnum, weight, vbytes))
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(
                     fieldname, field, customval if field.stored else None, length
@@ -1917,6 +1926,32 @@ class BulkWriter(SegmentWriter):
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    @staticmethod
+    def _analyse(field: Any, value: Any, fieldboost: float) -> tuple[str, Any, int]:
+        """``(kind, postings, length)`` of a field value: kind "positions" or "freqs" with
+        the postings of :meth:`DutchText.bulk_postings`, or "generic" with a list of
+        ``(term bytes, weight, value bytes)``; length is the field length (0 for a field
+        that is not scorable). The caller must not change what it gets."""
+        bulk_postings = getattr(field, "bulk_postings", None)
+        bulk = bulk_postings(value) if bulk_postings and fieldboost == 1.0 else None
+        scorable = field.scorable
+        if bulk is not None:
+            kind, postings = bulk
+            length = 0
+            if scorable:
+                if kind == "positions":
+                    length = sum(map(len, postings.values()))
+                else:
+                    length = sum(postings.values())
+            return kind, postings, length
+        items = []
+        length = 0
+        for tbytes, freq, weight, vbytes in field.index(value):
+            if scorable:
+                length += freq
+            items.append((tbytes, weight * fieldboost, vbytes))
+        return "generic", items, length
 
     def _flush_segment(self) -> None:
         self.perdocwriter.close()
