@@ -53,7 +53,7 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from itertools import compress
+from itertools import chain, compress
 from pathlib import Path
 from typing import Any
 
@@ -697,7 +697,7 @@ class Lexicon:
         key = (stemmed, stops, index_mode)
         table = self._tokens.get(key)
         if table is None:
-            table = self._tokens[key] = {}
+            table = self._tokens[key] = _TokenTable(self, stemmed, stops, index_mode)
         return table
 
     def token_terms(
@@ -865,6 +865,23 @@ class Lexicon:
         return out
 
 
+class _TokenTable(dict[str, tuple[str, ...]]):
+    """A cache of :meth:`Lexicon.token_terms` for one set of options, token -> terms.
+    ``table[token]`` computes (and keeps) the terms of a token not seen yet, so that a
+    text's tokens can be looked up in bulk (``map(table.__getitem__, tokens)``);
+    ``table.get(token)`` does not."""
+
+    __slots__ = ("_lexicon", "_options")
+
+    def __init__(self, lexicon: Lexicon, stemmed: bool, stops: bool, index_mode: bool) -> None:
+        super().__init__()
+        self._lexicon = lexicon
+        self._options = (stemmed, stops, index_mode)
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        return self._lexicon.token_terms(token, *self._options)
+
+
 #: The pickled copy of a saved lexicon is the JSON file's path with this suffix added.
 FAST_SUFFIX = ".pickle"
 
@@ -936,18 +953,9 @@ def term_frequencies(
 ) -> dict[str, int]:
     """How often each term occurs in ``text`` at index time: exactly the counts of
     :func:`analyze`'s terms, computed in bulk (tokens counted by the C regex engine and
-    :class:`collections.Counter`, terms looked up once per distinct word)."""
-    token_terms = lexicon.token_terms
-    known = lexicon.token_table(stem, stops, True).get
-    counts: dict[str, int] = {}
-    get = counts.get
-    for word, n in Counter(_TOKEN_RE.findall(text)).items():
-        terms = known(word)
-        if terms is None:
-            terms = token_terms(word, stem, stops, True)
-        for term in terms:
-            counts[term] = get(term, 0) + n
-    return counts
+    :class:`collections.Counter`, every token's terms looked up in C)."""
+    table = lexicon.token_table(stem, stops, True)
+    return Counter(chain.from_iterable(map(table.__getitem__, _TOKEN_RE.findall(text))))
 
 
 def term_positions(
@@ -955,29 +963,23 @@ def term_positions(
 ) -> dict[str, list[int]]:
     """The positions of each term of ``text`` at index time: exactly :func:`analyze`'s,
     without building a tuple per term."""
-    token_terms = lexicon.token_terms
-    known = lexicon.token_table(stem, stops, True).get
+    getitem = lexicon.token_table(stem, stops, True).__getitem__
+    findall = _TOKEN_RE.findall
     positions: dict[str, list[int]] = {}
     get = positions.get
-    pos = -1
     base = 0
     for line in text.split("\n"):
-        for word in _TOKEN_RE.findall(line):
-            terms = known(word)
-            if terms is None:
-                terms = token_terms(word, stem, stops, True)
-            if terms:
-                pos += 1
-                at = base + pos
-                for term in terms:
-                    found = get(term)
-                    if found is None:
-                        positions[term] = [at]
-                    else:
-                        found.append(at)
-        if pos >= 0:
-            base += pos + 1 + VALUE_GAP
-            pos = -1
+        kept = list(filter(None, map(getitem, findall(line))))  # the tokens with terms
+        if not kept:
+            continue
+        for at, terms in enumerate(kept, base):
+            for term in terms:
+                found = get(term)
+                if found is None:
+                    positions[term] = [at]
+                else:
+                    found.append(at)
+        base += len(kept) + VALUE_GAP
     return positions
 
 
