@@ -91,6 +91,7 @@ def _import_whoosh() -> None:
     stand_ins["whoosh.lang.morph_en"] = morph
     for name, functions in _LAZY_FUNCTIONS.items():
         module = types.ModuleType(name)
+        module.__kvsearch_stand_in__ = True  # type: ignore[attr-defined]
         for attr in functions:
             setattr(module, attr, functools.partial(_call_real, name, attr))
         stand_ins[name] = module
@@ -144,7 +145,7 @@ def _call_real(module: str, attr: str, *args: Any, **kwargs: Any) -> Any:
 def _real_module(name: str) -> types.ModuleType:
     """The real module ``name``, imported if only a stand-in is loaded."""
     found = sys.modules.get(name)
-    if found is None or isinstance(found, _LazyModule) or found.__spec__ is None:
+    if found is None or getattr(found, "__kvsearch_stand_in__", False):
         sys.modules.pop(name, None)
         found = importlib.import_module(name)
     return found
@@ -152,6 +153,8 @@ def _real_module(name: str) -> types.ModuleType:
 
 class _LazyModule(types.ModuleType):
     """A stand-in module whose attributes are the real module's, imported on first use."""
+
+    __kvsearch_stand_in__ = True
 
     def __getattr__(self, attr: str) -> Any:
         if attr.startswith("__"):
