@@ -81,19 +81,14 @@ def _import_whoosh() -> None:
     """
     if "whoosh.query" in sys.modules:
         return
-    request = types.ModuleType("urllib.request")
-    request.urlretrieve = _urlretrieve  # type: ignore[attr-defined]
     cached = types.ModuleType("cached_property")
     cached.cached_property = functools.cached_property  # type: ignore[attr-defined]
-    morph = types.ModuleType("whoosh.lang.morph_en")
-    morph.variations = _variations  # type: ignore[attr-defined]
-    stand_ins = {"urllib.request": request, "cached_property": cached}
-    stand_ins["whoosh.lang.morph_en"] = morph
+    stand_ins: dict[str, types.ModuleType] = {"cached_property": cached}
     for name, functions in _LAZY_FUNCTIONS.items():
         module = types.ModuleType(name)
         module.__kvsearch_stand_in__ = True  # type: ignore[attr-defined]
         for attr in functions:
-            setattr(module, attr, functools.partial(_call_real, name, attr))
+            setattr(module, attr, _lazy_function(name, attr))
         stand_ins[name] = module
     for name in _LAZY_MODULES:
         stand_ins[name] = _LazyModule(name)
@@ -126,6 +121,8 @@ def _import_whoosh() -> None:
 #: Modules Whoosh imports functions from at import time but a search never calls:
 #: stand-ins give it functions that import the real module when first called.
 _LAZY_FUNCTIONS = {
+    "urllib.request": ("urlretrieve",),
+    "whoosh.lang.morph_en": ("variations",),
     "whoosh.lang.porter": ("stem",),
     "whoosh.lang.dmetaphone": ("double_metaphone",),
     "html": ("escape",),
@@ -137,9 +134,15 @@ _LAZY_FUNCTIONS = {
 _LAZY_MODULES = ("queue", "random", "calendar", "tempfile")
 
 
-def _call_real(module: str, attr: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``module.attr``, importing the real module."""
-    return getattr(_real_module(module), attr)(*args, **kwargs)
+def _lazy_function(module: str, attr: str) -> Callable[..., Any]:
+    """A stand-in for the function ``module.attr`` that calls the real one, importing the
+    real module on the first call."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(_real_module(module), attr)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = attr
+    return call
 
 
 def _real_module(name: str) -> types.ModuleType:
@@ -160,20 +163,6 @@ class _LazyModule(types.ModuleType):
         if attr.startswith("__"):
             raise AttributeError(attr)
         return getattr(_real_module(self.__name__), attr)
-
-
-def _urlretrieve(*args: Any, **kwargs: Any) -> Any:
-    """``whoosh.compat.urlretrieve``: the real one, imported when first called."""
-    from urllib.request import urlretrieve
-
-    return urlretrieve(*args, **kwargs)
-
-
-def _variations(word: str) -> Any:
-    """``whoosh.query.terms.variations``: the real one, imported when first called."""
-    from whoosh.lang.morph_en import variations
-
-    return variations(word)
 
 
 _import_whoosh()
@@ -503,7 +492,7 @@ class WordCounts(Mapping[str, int]):
             blocks = data["word_blocks"]
             if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
                 raise ValueError("word blocks must be strings")
-            size = sum(map(_newlines, blocks)) + len(blocks)
+            size = sum(block.count("\n") for block in blocks) + len(blocks)
         else:
             text = data["word_list"]
             words = text.split("\n") if text else []
@@ -554,10 +543,6 @@ _WORD_BLOCK = 64
 def _word_blocks(words: list[str]) -> list[str]:
     """Sorted ``words`` in blocks of :data:`_WORD_BLOCK`, each joined by newlines."""
     return ["\n".join(words[i : i + _WORD_BLOCK]) for i in range(0, len(words), _WORD_BLOCK)]
-
-
-def _newlines(block: str) -> int:
-    return block.count("\n")
 
 
 _MAX_COUNT = 2**32 - 1
