@@ -46,7 +46,7 @@ import time
 import zlib
 from array import array
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from hashlib import md5
@@ -93,9 +93,14 @@ from kvsearch.errors import (
 from kvsearch.parse import decode_bytes, parse_text
 from kvsearch.schema import (
     LEXICON_FILE,
+    VALUES_BYTES,
+    VALUES_FREQUENCY,
+    VALUES_NONE,
     CompactPositions,
+    KvCodec,
     date_number,
     document,
+    encode_terminfo,
     make_schema,
     version_record,
 )
@@ -1473,6 +1478,9 @@ STORED_OFFSETS_CUTOFF = 0
 #: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
 STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
+#: Term infos in kvsearch's compact form (kvsearch.schema.encode_terminfo), read by
+#: KvCodec; False writes Whoosh's (the byte-for-byte comparisons with Whoosh's writer).
+COMPACT_TERM_INFOS = True
 #: BulkWriter keeps the analysis of at most this many short field values.
 _ANALYSED_LIMIT = 20_000
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -1743,11 +1751,16 @@ def _write_postings(
             inline_values = (values[:fixedsize],)
         else:
             inline_values = (values[0],) if values[0] else ()
+        top = weight if weight > 0 else 0
+        if COMPACT_TERM_INFOS:
+            compact = _compact_inlined(
+                weight, length, length, top, ids[:1], weights[:1], inline_values, fixedsize
+            )
+            if compact is not None:
+                return compact
         whole = int(weight)
         inline_weights = (whole,) if whole == weight and pickler.protocol > 2 else (weight,)
-        head = _TERMINFO.pack(
-            1, weight, 1, length, length, weight if weight > 0 else 0, docnum, docnum
-        )
+        head = _TERMINFO.pack(1, weight, 1, length, length, top, docnum, docnum)
         return head + dumps(((docnum,), inline_weights, inline_values))
     if count < INLINE_LIMIT:
         minlength, maxlength = _length_range(lbytes, ids)
@@ -1760,9 +1773,14 @@ def _write_postings(
             )
         else:
             inline_values = tuple(filter(None, values))
-        head = _TERMINFO.pack(
-            1, sum(weights), count, minlength, maxlength, top if top > 0 else 0, ids[0], ids[-1]
-        )
+        top = top if top > 0 else 0
+        if COMPACT_TERM_INFOS:
+            compact = _compact_inlined(
+                sum(weights), minlength, maxlength, top, ids, weights, inline_values, fixedsize
+            )
+            if compact is not None:
+                return compact
+        head = _TERMINFO.pack(1, sum(weights), count, minlength, maxlength, top, ids[0], ids[-1])
         return head + dumps((tuple(ids), integral(weights), inline_values))
     start = postfile.tell()
     postfile.write(WHOOSH3_HEADER_MAGIC)
@@ -1811,8 +1829,44 @@ def _write_postings(
             minlength = block_min
         if block_maxlen > maxlength:
             maxlength = block_maxlen
+    length = postfile.tell() - start
+    if COMPACT_TERM_INFOS:
+        compact = encode_terminfo(
+            total, count, minlength, maxlength, maxweight, ids[0], ids[-1], extent=(start, length)
+        )
+        if compact is not None:
+            return compact
     head = _TERMINFO.pack(0, total, count, minlength, maxlength, maxweight, ids[0], ids[-1])
-    return head + pack_long(start) + pack_int(postfile.tell() - start)
+    return head + pack_long(start) + pack_int(length)
+
+
+def _compact_inlined(
+    weight: float,
+    minlength: int,
+    maxlength: int,
+    top: float,
+    ids: Sequence[int],
+    weights: Sequence[float],
+    values: tuple[bytes, ...],
+    fixedsize: int | None,
+) -> bytes | None:
+    """The compact term info of inlined postings (see encode_terminfo), or None."""
+    if not values:
+        kind = VALUES_NONE
+    elif fixedsize == 4:
+        kind = VALUES_FREQUENCY  # the 4-byte frequencies: the weights, as ints
+    else:
+        kind = VALUES_BYTES
+    return encode_terminfo(
+        weight,
+        len(ids),
+        minlength,
+        maxlength,
+        top,
+        ids[0],
+        ids[-1],
+        inlined=(ids, weights, values, kind),
+    )
 
 
 class _Pickler:
@@ -1865,6 +1919,8 @@ class BulkWriter(SegmentWriter):
     """
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
+        if COMPACT_TERM_INFOS:
+            kwargs.setdefault("codec", KvCodec())
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()
         self._analysed: dict[tuple[str, float, Any], tuple[str, Any, int]] = {}

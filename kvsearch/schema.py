@@ -36,6 +36,8 @@ import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
 # isort: split
 from whoosh import columns, fields, formats
 from whoosh.analysis import Token
+from whoosh.codec import whoosh3
+from whoosh.reading import TermNotFound
 from whoosh.system import pack_uint
 
 from kvsearch.analysis import (
@@ -56,8 +58,8 @@ from kvsearch.model import Kamervraag
 #: The corpus lexicon (compounds, names) in each generation folder.
 LEXICON_FILE = "lexicon.json.gz"
 
-#: Bump when the schema or the stored document format changes.
-SCHEMA_VERSION = "4"
+#: Bump when the schema or the stored document format changes (5: compact term infos).
+SCHEMA_VERSION = "5"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -136,6 +138,189 @@ class CompactPositions(formats.Positions):
         if valuestring[:1] == _WIDE:
             return super().decode_frequency(valuestring[1:])
         return len(valuestring.decode(_UTF8, _SURROGATES))
+
+
+# ---------------------------------------------------------------- compact term infos
+#
+# Whoosh's W3 codec keeps a term info per term (about a million at 90,000 documents): a
+# 27-byte header (flags, total weight, document frequency, shortest and longest field
+# length, highest weight, first and last document), then either the place of the posting
+# list in the postings file (12 bytes) or, for a term in few documents, the postings
+# themselves, pickled. The compact form holds the same numbers as the code points of a
+# UTF-8 string (a number under 128 takes one byte, under 2,048 two; decoding is a C-level
+# ``str`` operation), and inlined postings as document gaps, whole-number weights and the
+# values' byte lengths, after the values themselves:
+#
+#     TI_POSTINGS  numbers (offset and length as two code points each)
+#     TI_INLINED   values, numbers, the numbers' byte length (one byte)
+#
+# Whoosh's own form starts with 0 or 1 and is still read. Anything the compact form
+# cannot hold (a fractional weight, a number of 2**20 or more where one code point is
+# used, numbers of more than 255 bytes) is written in Whoosh's form.
+
+TI_POSTINGS = 2  # the posting list is in the postings file
+TI_INLINED = 3  # the postings are in the term info
+#: How the inlined postings' values are kept: none (a format without values), derived
+#: from the weights (Frequency: the frequency as a 4-byte unsigned int), or as they are.
+VALUES_NONE, VALUES_FREQUENCY, VALUES_BYTES = 0, 1, 2
+_CODE_POINTS = 0x110000
+_LOW_BITS = 20  # offsets and lengths in the postings file: two code points, 20 bits low
+_LOW_MASK = (1 << _LOW_BITS) - 1
+
+
+def encode_terminfo(
+    weight: float,
+    doc_freq: int,
+    min_length: int,
+    max_length: int,
+    max_weight: float,
+    min_id: int,
+    max_id: int,
+    *,
+    extent: tuple[int, int] | None = None,
+    inlined: tuple[Sequence[int], Sequence[float], Sequence[bytes], int] | None = None,
+) -> bytes | None:
+    """A term info in the compact form, or None when it must be written in Whoosh's.
+
+    ``min_length`` and ``max_length`` are Whoosh's length bytes. Either ``extent`` (offset
+    and length of the posting list in the postings file) or ``inlined``: the postings'
+    document numbers, weights and values, and how the values are kept (VALUES_*)."""
+    total = int(weight)
+    top = int(max_weight)
+    if (
+        total != weight
+        or top != max_weight
+        or not 0 <= top <= total < _CODE_POINTS
+        or not 0 <= min_id <= max_id < _CODE_POINTS
+    ):
+        return None
+    head = [total, doc_freq, min_length, max_length, top, min_id, max_id - min_id]
+    if extent is not None:
+        offset, length = extent
+        if offset >> _LOW_BITS >= _CODE_POINTS or length >> _LOW_BITS >= _CODE_POINTS:
+            return None
+        head += (offset >> _LOW_BITS, offset & _LOW_MASK, length >> _LOW_BITS, length & _LOW_MASK)
+        return b"\x02" + "".join(map(chr, head)).encode(_UTF8, _SURROGATES)
+    assert inlined is not None
+    ids, weights, values, kind = inlined
+    wholes = list(map(int, weights))
+    if len(ids) != doc_freq or wholes != list(weights):  # whole weights (under total)
+        return None
+    head.append(kind)
+    if doc_freq > 1:
+        head += map(sub, ids[1:], ids)  # the gaps after the first document (min_id)
+    head += wholes
+    data = b""
+    if kind == VALUES_FREQUENCY:
+        if list(values) != list(map(pack_uint, wholes)):
+            return None
+    elif kind == VALUES_BYTES:
+        if len(values) != doc_freq:
+            return None
+        head += map(len, values)
+        data = b"".join(values)
+    try:
+        numbers = "".join(map(chr, head)).encode(_UTF8, _SURROGATES)
+    except ValueError:  # a value's length of 2**20 or more
+        return None
+    if len(numbers) > 255:
+        return None
+    return b"\x03" + data + numbers + bytes((len(numbers),))
+
+
+def decode_terminfo(raw: bytes) -> whoosh3.W3TermInfo:
+    """The term info of either form (see :func:`encode_terminfo`)."""
+    tag = raw[0]
+    if tag == TI_POSTINGS:
+        numbers = raw[1:].decode(_UTF8, _SURROGATES)
+        data = b""
+    elif tag == TI_INLINED:
+        end = len(raw) - 1
+        start = end - raw[end]
+        numbers = raw[start:end].decode(_UTF8, _SURROGATES)
+        data = raw[1:start]
+    else:
+        return whoosh3.W3TermInfo.from_bytes(raw)
+    info = whoosh3.W3TermInfo()
+    total, df, min_length, max_length, top, min_id, span = map(ord, numbers[:7])
+    info._weight = float(total)
+    info._df = df
+    info._minlength = whoosh3.byte_to_length(min_length)
+    info._maxlength = whoosh3.byte_to_length(max_length)
+    info._maxweight = float(top)
+    info._minid = min_id
+    info._maxid = min_id + span
+    if tag == TI_POSTINGS:
+        off_high, off_low, len_high, len_low = map(ord, numbers[7:11])
+        info._offset = off_high << _LOW_BITS | off_low
+        info._length = len_high << _LOW_BITS | len_low
+        return info
+    kind = ord(numbers[7])
+    pos = 7 + df
+    ids = tuple(accumulate(map(ord, numbers[8:pos]), initial=min_id))
+    weights = tuple(map(ord, numbers[pos : pos + df]))
+    values: tuple[bytes, ...] = ()
+    if kind == VALUES_FREQUENCY:
+        values = tuple(map(pack_uint, weights))
+    elif kind == VALUES_BYTES:
+        ends = list(accumulate(map(ord, numbers[pos + df : pos + 2 * df])))
+        values = tuple(map(data.__getitem__, map(slice, chain((0,), ends), ends)))
+    info._inlined = (ids, weights, values)
+    return info
+
+
+class KvTermsReader(whoosh3.W3TermsReader):
+    """W3's terms reader for term infos in either form."""
+
+    def items(self) -> Iterator[tuple[tuple[str, bytes], whoosh3.W3TermInfo]]:
+        decode = self._keydecoder
+        return ((decode(k), decode_terminfo(v)) for k, v in self._tindex.items())
+
+    def items_from(
+        self, fieldname: str, prefix: bytes
+    ) -> Iterator[tuple[tuple[str, bytes], whoosh3.W3TermInfo]]:
+        decode = self._keydecoder
+        start = self._keycoder(fieldname, prefix)
+        return ((decode(k), decode_terminfo(v)) for k, v in self._tindex.items_from(start))
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> whoosh3.W3TermInfo:
+        try:
+            raw = self._tindex[self._keycoder(fieldname, tbytes)]
+        except KeyError:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+        return decode_terminfo(raw)
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        return self._stats(fieldname, tbytes).weight()
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        return self._stats(fieldname, tbytes).doc_frequency()
+
+    def _stats(self, fieldname: str, tbytes: bytes) -> whoosh3.W3TermInfo:
+        # KeyError for an unknown term, as Whoosh's readers expect of these two.
+        return decode_terminfo(self._tindex[self._keycoder(fieldname, tbytes)])
+
+    def cursor(self, fieldname: str, fieldobj: Any) -> KvFieldCursor:
+        return KvFieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder, fieldobj)
+
+
+class KvFieldCursor(whoosh3.W3FieldCursor):
+    def term_info(self) -> whoosh3.W3TermInfo | None:
+        if self._pos is None:
+            return None
+        return decode_terminfo(self._tindex.dbfile.get(self._datapos, self._datalen))
+
+
+class KvCodec(whoosh3.W3Codec):
+    """Whoosh's W3 codec, reading term infos in either form (kvsearch's writer,
+    ``kvsearch.indexer.BulkWriter``, writes the compact one)."""
+
+    def terms_reader(self, storage: Any, segment: Any) -> KvTermsReader:
+        name = segment.make_filename(self.TERMS_EXT)
+        length = storage.file_length(name)
+        terms_file = storage.open_file(name)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        return KvTermsReader(self, terms_file, length, postfile)
 
 
 _Field = TypeVar("_Field", bound=fields.FieldType)

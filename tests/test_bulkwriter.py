@@ -26,7 +26,7 @@ from kvsearch.analysis import register
 from kvsearch.errors import IndexIntegrityError
 from kvsearch.indexer import SAMPLE_DIR, BulkWriter, Progress, build_index
 from kvsearch.parse import parse_text
-from kvsearch.schema import document, make_schema
+from kvsearch.schema import TI_INLINED, TI_POSTINGS, KvTermsReader, document, make_schema
 from kvsearch.search import Searcher
 from kvsearch.store import read_manifest, read_records
 
@@ -80,7 +80,8 @@ def test_segment_files_are_identical_to_whooshs(
 ) -> None:
     """With Whoosh's settings (nothing inlined, every block compressed, pickle protocol 2
     with float weights, stored fields compressed at level 3, stored offsets only from
-    32,768 documents), the files are Whoosh's byte for byte."""
+    32,768 documents, Whoosh's term infos and codec), the files are Whoosh's byte for byte."""
+    monkeypatch.setattr(indexer, "COMPACT_TERM_INFOS", False)
     monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
     monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
     monkeypatch.setattr(indexer, "STORED_OFFSETS_CUTOFF", 2**15)
@@ -115,7 +116,14 @@ def _contents(ix: Any) -> tuple[list[Any], list[Any], list[Any]]:
                 value = matcher.value() or None
                 postings.append((matcher.id(), matcher.weight(), value))
                 matcher.next()
-            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length())
+            stats = (
+                info.weight(),
+                info.doc_frequency(),
+                info.min_length(),
+                info.max_length(),
+                reader.frequency(fieldname, btext),
+                reader.doc_frequency(fieldname, btext),
+            )
             terms.append((fieldname, btext, stats, info.max_weight(), postings))
         stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
         lengths = [
@@ -136,7 +144,16 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
     assert indexer.COMPRESS_MIN > 0
     assert indexer.PICKLE_PROTOCOL > 2
     assert indexer.STORED_LEVEL == 0
+    assert indexer.COMPACT_TERM_INFOS
     assert _contents(bulk_ix) == _contents(whoosh_ix)
+    # Every term info in kvsearch's compact form, the cursor's included.
+    with bulk_ix.reader() as reader:
+        terms = reader._terms
+        assert isinstance(terms, KvTermsReader)
+        assert {raw[0] for raw in terms._tindex.values()} == {TI_POSTINGS, TI_INLINED}
+        cursor = reader.cursor("exact")
+        first = cursor.text()
+        assert cursor.term_info().weight() == reader.frequency("exact", first) > 0
 
 
 def _stored_offsets(ix: Any) -> tuple[bool, list[int], list[int]]:

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, formats
+from whoosh.codec.whoosh3 import W3TermInfo, byte_to_length
+from whoosh.system import pack_uint
 
 from kvsearch.analysis import Lexicon, analyze, register, term_frequencies, term_positions
 from kvsearch.errors import IndexCorruptError
@@ -21,9 +23,17 @@ from kvsearch.parse import parse_file, parse_text
 from kvsearch.schema import (
     STORED_DICT_ADLER32,
     STORED_DICT_FILE,
+    TI_INLINED,
+    TI_POSTINGS,
+    VALUES_BYTES,
+    VALUES_FREQUENCY,
+    VALUES_NONE,
     CompactPositions,
     DutchText,
+    decode_terminfo,
     document,
+    encode_positions,
+    encode_terminfo,
     make_schema,
     pack,
     unpack,
@@ -168,3 +178,125 @@ def test_stored_dictionary_is_the_recorded_one() -> None:
     data = STORED_DICT_FILE.read_bytes()
     assert len(data) == 32 * 1024
     assert zlib.adler32(data) == STORED_DICT_ADLER32
+
+
+# ---------------------------------------------------------------- compact term infos
+
+
+def _stats(info: W3TermInfo) -> tuple[object, ...]:
+    return (
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )
+
+
+@pytest.mark.parametrize(
+    ("extent", "size"),
+    [
+        # The tag; 412 and 130 take two bytes, 20,997 (the last id minus the first) three,
+        # the other four numbers one: 12 bytes. Then offset and length, two code points each.
+        ((0, 10), 16),
+        ((35_000_000, 70_000), 22),  # 33 and 396,992; 0 and 70,000: 1 + 4 + 1 + 4 bytes
+    ],
+)
+def test_compact_term_info_of_a_posting_list(extent: tuple[int, int], size: int) -> None:
+    raw = encode_terminfo(412.0, 130, 20, 90, 7.0, 3, 21_000, extent=extent)
+    assert raw is not None
+    assert raw[0] == TI_POSTINGS
+    assert len(raw) == size  # Whoosh's form: 39 bytes
+    info = decode_terminfo(raw)
+    assert _stats(info) == (412.0, 130, byte_to_length(20), byte_to_length(90), 7.0, 3, 21_000)
+    assert not info.is_inlined()
+    assert info.extent() == extent
+
+
+@pytest.mark.parametrize(
+    ("values", "kind"),
+    [
+        ((), VALUES_NONE),
+        ((pack_uint(2), pack_uint(1), pack_uint(5)), VALUES_FREQUENCY),
+        (tuple(encode_positions(p) for p in ([4, 9], [0], [7, 8, 300, 5000, 70000])), VALUES_BYTES),
+    ],
+)
+def test_compact_term_info_of_inlined_postings(values: tuple[bytes, ...], kind: int) -> None:
+    raw = encode_terminfo(
+        8.0, 3, 1, 255, 5.0, 17, 9000, inlined=([17, 18, 9000], [2.0, 1.0, 5.0], values, kind)
+    )
+    assert raw is not None
+    assert raw[0] == TI_INLINED
+    info = decode_terminfo(raw)
+    assert _stats(info) == (8.0, 3, byte_to_length(1), byte_to_length(255), 5.0, 17, 9000)
+    assert info.is_inlined()
+    assert info.inlined_postings() == ((17, 18, 9000), (2, 1, 5), values)
+
+
+@pytest.mark.parametrize(
+    ("args", "inlined"),
+    [
+        ((2.5, 1, 1, 1, 2.5, 4, 4), None),  # a fractional weight
+        ((1.0, 1, 1, 1, 1.0, 4, 1 << 21), None),  # a document number beyond one code point
+        ((1.0, 1, 1, 1, 1.0, 4, 4), ([4], [1.0], [b"x" * 0x110000], VALUES_BYTES)),  # long
+        ((1.0, 1, 1, 1, 1.0, 4, 4), ([4], [1.0], [pack_uint(3)], VALUES_FREQUENCY)),  # != w
+        ((3.0, 2, 1, 1, 1.5, 4, 5), ([4, 5], [1.5, 1.5], [], VALUES_NONE)),  # fractional
+    ],
+)
+def test_compact_term_info_refuses_what_it_cannot_hold(
+    args: tuple[float, int, int, int, float, int, int],
+    inlined: tuple[list[int], list[float], list[bytes], int] | None,
+) -> None:
+    """None: the writer then writes Whoosh's own form."""
+    extent = None if inlined else (0, 1)
+    assert encode_terminfo(*args, extent=extent, inlined=inlined) is None
+
+
+def test_whooshs_term_infos_still_read() -> None:
+    info = W3TermInfo(weight=6.0, df=2, minlength=3, maxlength=40, maxweight=4.0)
+    info._minid, info._maxid = 5, 8
+    info.set_inlined((5, 8), (2.0, 4.0), (b"a", b"b"))
+    assert _stats(decode_terminfo(info.to_bytes())) == _stats(info)
+    assert decode_terminfo(info.to_bytes()).inlined_postings() == info.inlined_postings()
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 70_000), min_size=1, max_size=15),
+    weights=st.lists(st.integers(1, 70_000), min_size=15, max_size=15),
+    positions=st.lists(st.lists(st.integers(0, 1 << 20), min_size=1, max_size=6), min_size=15),
+    lengths=st.tuples(st.integers(0, 255), st.integers(0, 255)),
+    extent=st.tuples(st.integers(0, 1 << 40), st.integers(0, 1 << 32)),
+)
+def test_compact_term_info_round_trip(
+    gaps: list[int],
+    weights: list[int],
+    positions: list[list[int]],
+    lengths: tuple[int, int],
+    extent: tuple[int, int],
+) -> None:
+    """Whatever the numbers, the compact form reads back as written, or is refused."""
+    ids = list(accumulate(gaps))
+    df = len(ids)
+    ws = [float(w) for w in weights[:df]]
+    values = tuple(encode_positions(sorted(p)) for p in positions[:df])
+    stats = (sum(ws), df, lengths[0], lengths[1], max(ws), ids[0], ids[-1])
+    raw = encode_terminfo(*stats, inlined=(ids, ws, values, VALUES_BYTES))
+    if raw is not None:
+        info = decode_terminfo(raw)
+        assert info.inlined_postings() == (tuple(ids), tuple(map(int, ws)), values)
+        assert (info.weight(), info.doc_frequency(), info.min_id(), info.max_id()) == (
+            sum(ws),
+            df,
+            ids[0],
+            ids[-1],
+        )
+    else:  # the numbers take more than 255 bytes
+        numbers = [*stats[:5], ids[0], ids[-1] - ids[0], VALUES_BYTES, *gaps[1:], *weights[:df]]
+        numbers += map(len, values)
+        assert len("".join(map(chr, map(int, numbers))).encode("utf-8", "surrogatepass")) > 255
+    raw = encode_terminfo(*stats, extent=extent)
+    if raw is not None:
+        assert decode_terminfo(raw).extent() == extent
