@@ -228,45 +228,84 @@ def encode_terminfo(
     return b"\x03" + data + numbers + bytes((len(numbers),))
 
 
+#: Whoosh's field length of each length byte.
+_BYTE_LENGTHS = [whoosh3.byte_to_length(b) for b in range(256)]
+
+
+class CompactTermInfo(whoosh3.W3TermInfo):
+    """A term info read from the compact form (:func:`decode_terminfo`). Inlined postings
+    are decoded when first asked for: most look-ups want only the statistics."""
+
+    _lazy: tuple[list[int], bytes] | None = None  # the numbers and the values' bytes
+
+    def is_inlined(self) -> bool:
+        return self._lazy is not None or self._inlined is not None
+
+    def inlined_postings(self) -> tuple[tuple[int, ...], tuple[int, ...], tuple[bytes, ...]]:
+        if self._lazy is not None:
+            self._inlined = _inlined_postings(*self._lazy)
+            self._lazy = None
+        return self._inlined
+
+    def to_bytes(self) -> bytes:
+        self.inlined_postings()
+        return super().to_bytes()
+
+
+_new_terminfo = functools.partial(object.__new__, CompactTermInfo)
+
+
 def decode_terminfo(raw: bytes) -> whoosh3.W3TermInfo:
     """The term info of either form (see :func:`encode_terminfo`)."""
     tag = raw[0]
-    if tag == TI_POSTINGS:
-        numbers = raw[1:].decode(_UTF8, _SURROGATES)
-        data = b""
-    elif tag == TI_INLINED:
+    if tag == TI_INLINED:
         end = len(raw) - 1
         start = end - raw[end]
-        numbers = raw[start:end].decode(_UTF8, _SURROGATES)
-        data = raw[1:start]
+        n = list(map(ord, raw[start:end].decode(_UTF8, _SURROGATES)))
+    elif tag == TI_POSTINGS:
+        n = list(map(ord, raw[1:].decode(_UTF8, _SURROGATES)))
     else:
         return whoosh3.W3TermInfo.from_bytes(raw)
-    info = whoosh3.W3TermInfo()
-    total, df, min_length, max_length, top, min_id, span = map(ord, numbers[:7])
-    info._weight = float(total)
-    info._df = df
-    info._minlength = whoosh3.byte_to_length(min_length)
-    info._maxlength = whoosh3.byte_to_length(max_length)
-    info._maxweight = float(top)
-    info._minid = min_id
-    info._maxid = min_id + span
+    info = _new_terminfo()  # every attribute of W3TermInfo.__init__ is set below
+    info._weight = float(n[0])
+    info._df = n[1]
+    info._minlength = _BYTE_LENGTHS[n[2]]
+    info._maxlength = _BYTE_LENGTHS[n[3]]
+    info._maxweight = float(n[4])
+    info._minid = n[5]
+    info._maxid = n[5] + n[6]
+    info._inlined = None
     if tag == TI_POSTINGS:
-        off_high, off_low, len_high, len_low = map(ord, numbers[7:11])
-        info._offset = off_high << _LOW_BITS | off_low
-        info._length = len_high << _LOW_BITS | len_low
-        return info
-    kind = ord(numbers[7])
+        info._offset = n[7] << _LOW_BITS | n[8]
+        info._length = n[9] << _LOW_BITS | n[10]
+    else:
+        info._offset = info._length = None
+        info._lazy = (n, raw[1:start])
+    return info
+
+
+def _inlined_postings(
+    n: list[int], data: bytes
+) -> tuple[tuple[int, ...], tuple[int, ...], tuple[bytes, ...]]:
+    """Document numbers, weights and values from a compact term info's numbers ``n`` and
+    the bytes of its values."""
+    df = n[1]
+    kind = n[7]
+    if df == 1:  # most terms: one document, its weight, its value
+        weight = n[8]
+        if kind == VALUES_BYTES:
+            return (n[5],), (weight,), (data,)
+        return (n[5],), (weight,), (pack_uint(weight),) if kind == VALUES_FREQUENCY else ()
     pos = 7 + df
-    ids = tuple(accumulate(map(ord, numbers[8:pos]), initial=min_id))
-    weights = tuple(map(ord, numbers[pos : pos + df]))
+    ids = tuple(accumulate(n[8:pos], initial=n[5]))
+    weights = tuple(n[pos : pos + df])
     values: tuple[bytes, ...] = ()
     if kind == VALUES_FREQUENCY:
         values = tuple(map(pack_uint, weights))
     elif kind == VALUES_BYTES:
-        ends = list(accumulate(map(ord, numbers[pos + df : pos + 2 * df])))
+        ends = list(accumulate(n[pos + df : pos + 2 * df]))
         values = tuple(map(data.__getitem__, map(slice, chain((0,), ends), ends)))
-    info._inlined = (ids, weights, values)
-    return info
+    return ids, weights, values
 
 
 class KvTermsReader(whoosh3.W3TermsReader):

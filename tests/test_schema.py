@@ -233,6 +233,10 @@ def test_compact_term_info_of_inlined_postings(values: tuple[bytes, ...], kind: 
     assert _stats(info) == (8.0, 3, byte_to_length(1), byte_to_length(255), 5.0, 17, 9000)
     assert info.is_inlined()
     assert info.inlined_postings() == ((17, 18, 9000), (2, 1, 5), values)
+    # Whoosh's form of the same term info (what a writer would copy) reads back the same.
+    again = decode_terminfo(decode_terminfo(raw).to_bytes())
+    assert again.inlined_postings() == info.inlined_postings()
+    assert _stats(again) == _stats(info)
 
 
 @pytest.mark.parametrize(
