@@ -221,7 +221,7 @@ def encode_terminfo(
         data = b"".join(values)
     try:
         numbers = "".join(map(chr, head)).encode(_UTF8, _SURROGATES)
-    except ValueError:  # a value's length of 2**20 or more
+    except ValueError:  # a gap, weight or value length beyond the last code point
         return None
     if len(numbers) > 255:
         return None
