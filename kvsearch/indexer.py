@@ -100,7 +100,6 @@ from kvsearch.schema import (
     KvCodec,
     date_number,
     document,
-    encode_block,
     encode_terminfo,
     make_schema,
     version_record,
@@ -1479,10 +1478,9 @@ STORED_OFFSETS_CUTOFF = 0
 #: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
 STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
-#: Term infos and posting blocks in kvsearch's compact forms (kvsearch.schema's
-#: encode_terminfo and encode_block), read by KvCodec; False writes Whoosh's (the
-#: byte-for-byte comparisons with Whoosh's writer).
-COMPACT_FORMS = True
+#: Term infos in kvsearch's compact form (kvsearch.schema.encode_terminfo), read by
+#: KvCodec; False writes Whoosh's (the byte-for-byte comparisons with Whoosh's writer).
+COMPACT_TERM_INFOS = True
 #: BulkWriter keeps the analysis of at most this many short field values.
 _ANALYSED_LIMIT = 20_000
 _BIG_ENDIAN = sys.byteorder == "big"
@@ -1754,7 +1752,7 @@ def _write_postings(
         else:
             inline_values = (values[0],) if values[0] else ()
         top = weight if weight > 0 else 0
-        if COMPACT_FORMS:
+        if COMPACT_TERM_INFOS:
             compact = _compact_inlined(
                 weight, length, length, top, ids[:1], weights[:1], inline_values, fixedsize
             )
@@ -1776,7 +1774,7 @@ def _write_postings(
         else:
             inline_values = tuple(filter(None, values))
         top = top if top > 0 else 0
-        if COMPACT_FORMS:
+        if COMPACT_TERM_INFOS:
             compact = _compact_inlined(
                 sum(weights), minlength, maxlength, top, ids, weights, inline_values, fixedsize
             )
@@ -1810,9 +1808,7 @@ def _write_postings(
         else:
             mini_values = b"".join(values[first:end])
         deltas = tuple(map(sub, bids, chain((0,), bids)))
-        data = (COMPACT_FORMS and encode_block(deltas, mini_weights, mini_values)) or dumps(
-            (deltas, mini_weights, mini_values)
-        )
+        data = dumps((deltas, mini_weights, mini_values))
         if len(data) >= COMPRESS_MIN:
             data = zlib.compress(data, _COMPRESSION)
             compression = _COMPRESSION
@@ -1834,7 +1830,7 @@ def _write_postings(
         if block_maxlen > maxlength:
             maxlength = block_maxlen
     length = postfile.tell() - start
-    if COMPACT_FORMS:
+    if COMPACT_TERM_INFOS:
         compact = encode_terminfo(
             total, count, minlength, maxlength, maxweight, ids[0], ids[-1], extent=(start, length)
         )
@@ -1923,7 +1919,7 @@ class BulkWriter(SegmentWriter):
     """
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
-        if COMPACT_FORMS:
+        if COMPACT_TERM_INFOS:
             kwargs.setdefault("codec", KvCodec())
         super().__init__(ix, **kwargs)
         self.pool = _TermPool()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import json
-import pickle
 import re
 import zlib
 from array import array
@@ -59,9 +58,8 @@ from kvsearch.model import Kamervraag
 #: The corpus lexicon (compounds, names) in each generation folder.
 LEXICON_FILE = "lexicon.json.gz"
 
-#: Bump when the schema or the stored document format changes (5: compact term infos;
-#: 6: compact posting blocks).
-SCHEMA_VERSION = "6"
+#: Bump when the schema or the stored document format changes (5: compact term infos).
+SCHEMA_VERSION = "5"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -310,97 +308,6 @@ def _inlined_postings(
     return ids, weights, values
 
 
-# ---------------------------------------------------------------- compact posting blocks
-#
-# A W3 posting list is a series of blocks of up to 128 postings; each block's data is the
-# pickled tuple (document gaps, weights, values), compressed with zlib when large. The
-# compact form of that data holds the gaps, the weights and the variable values' lengths
-# as the code points of a UTF-8 string, after the values' bytes:
-#
-#     BLOCK_TAG  values  numbers  the numbers' byte length (3 bytes)
-#
-# numbers: the postings' count, how the weights are kept (0: all 1.0, None in Whoosh's
-# tuple; 1: all the same, a float; 2: one each, whole numbers), how the values are kept
-# (0: none, None; 1: fixed-size, one string of bytes; 2: a tuple of strings, their lengths
-# given), the number of those strings, the gaps, the weight(s), the lengths. A pickle
-# starts with 0x80, so both forms are read (:func:`decode_block`); what the compact form
-# cannot hold is pickled as before.
-
-BLOCK_TAG = b"\x01"
-
-
-def encode_block(deltas: Sequence[int], weights: Any, values: Any) -> bytes | None:
-    """The compact form of a block's data tuple ``(deltas, weights, values)`` as W3's
-    writer builds it, or None when it must be pickled."""
-    numbers = [len(deltas), 0, 0, 0, *deltas]
-    if weights is None:
-        pass
-    elif isinstance(weights, float):
-        if weights != int(weights):
-            return None
-        numbers[1] = 1
-        numbers.append(int(weights))
-    elif all(type(w) is int for w in weights):
-        numbers[1] = 2
-        numbers += weights
-    else:
-        return None
-    data = b""
-    if values is None:
-        pass
-    elif isinstance(values, bytes):
-        numbers[2] = 1
-        data = values
-    else:
-        numbers[2] = 2
-        numbers[3] = len(values)
-        numbers += map(len, values)
-        data = b"".join(values)
-    try:
-        text = "".join(map(chr, numbers)).encode(_UTF8, _SURROGATES)
-    except ValueError:  # a number beyond the last code point
-        return None
-    if len(text) >= 1 << 24:
-        return None
-    return BLOCK_TAG + data + text + len(text).to_bytes(3, "big")
-
-
-def decode_block(raw: bytes) -> tuple[tuple[int, ...], Any, Any]:
-    """A block's data tuple from either form (see :func:`encode_block`)."""
-    if raw[:1] != BLOCK_TAG:
-        return pickle.loads(raw)
-    end = len(raw) - 3
-    start = end - int.from_bytes(raw[end:], "big")
-    n = list(map(ord, raw[start:end].decode(_UTF8, _SURROGATES)))
-    count, weight_kind, value_kind, strings = n[:4]
-    pos = 4 + count
-    deltas = tuple(n[4:pos])
-    weights: Any = None
-    if weight_kind == 1:
-        weights = float(n[pos])
-        pos += 1
-    elif weight_kind == 2:
-        weights = tuple(n[pos : pos + count])
-        pos += count
-    values: Any = None
-    if value_kind == 1:
-        values = raw[1:start]
-    elif value_kind == 2:
-        ends = list(accumulate(n[pos : pos + strings], initial=1))
-        values = tuple(map(raw.__getitem__, map(slice, ends, ends[1:])))
-    return deltas, weights, values
-
-
-class KvLeafMatcher(whoosh3.W3LeafMatcher):
-    """W3's matcher over a posting list whose blocks are in either form."""
-
-    def _read_data(self) -> None:
-        data = self._postfile.get(self._dataoffset, self._nextoffset - self._dataoffset)
-        if self._compression:
-            data = zlib.decompress(data)
-        self._data = decode_block(data)
-
-
 class KvTermsReader(whoosh3.W3TermsReader):
     """W3's terms reader for term infos in either form."""
 
@@ -444,16 +351,8 @@ class KvFieldCursor(whoosh3.W3FieldCursor):
 
 
 class KvCodec(whoosh3.W3Codec):
-    """Whoosh's W3 codec, reading term infos and posting blocks in either form (kvsearch's
-    writer, ``kvsearch.indexer.BulkWriter``, writes the compact ones)."""
-
-    def postings_reader(
-        self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None, scorer: Any = None
-    ) -> Any:
-        if terminfo.is_inlined():
-            return super().postings_reader(dbfile, terminfo, format_, term, scorer)
-        offset, length = terminfo.extent()
-        return KvLeafMatcher(dbfile, offset, length, format_, term=term, scorer=scorer)
+    """Whoosh's W3 codec, reading term infos in either form (kvsearch's writer,
+    ``kvsearch.indexer.BulkWriter``, writes the compact one)."""
 
     def terms_reader(self, storage: Any, segment: Any) -> KvTermsReader:
         name = segment.make_filename(self.TERMS_EXT)

@@ -78,7 +78,6 @@ from kvsearch.schema import (
     VALUE_SEP,
     CompactPositions,
     date_number,
-    decode_block,
     decode_positions,
     make_schema,
     unpack,
@@ -2570,7 +2569,7 @@ def _read_w3_postings(
         pos += 4 + size
         if compression:
             data = zlib.decompress(data)
-        block_ids, block_weights, block_values = decode_block(data)
+        block_ids, block_weights, block_values = pickle.loads(data)
         ids_out.extend(accumulate(block_ids))
         if block_weights is None:
             weights_out.extend(repeat(1.0, count))

@@ -21,7 +21,6 @@ from kvsearch.errors import IndexCorruptError
 from kvsearch.indexer import SAMPLE_DIR
 from kvsearch.parse import parse_file, parse_text
 from kvsearch.schema import (
-    BLOCK_TAG,
     STORED_DICT_ADLER32,
     STORED_DICT_FILE,
     TI_INLINED,
@@ -31,10 +30,8 @@ from kvsearch.schema import (
     VALUES_NONE,
     CompactPositions,
     DutchText,
-    decode_block,
     decode_terminfo,
     document,
-    encode_block,
     encode_positions,
     encode_terminfo,
     make_schema,
@@ -307,50 +304,3 @@ def test_compact_term_info_round_trip(
     raw = encode_terminfo(*stats, extent=extent)
     if raw is not None:
         assert decode_terminfo(raw).extent() == extent
-
-
-# ---------------------------------------------------------------- compact posting blocks
-
-_BLOCK_WEIGHTS = st.one_of(
-    st.none(),
-    st.integers(1, 0x10FFFF).map(float),
-    st.lists(st.integers(0, 0x10FFFF), min_size=128, max_size=128),
-    st.lists(st.floats(0.1, 9.9), min_size=128, max_size=128),  # fractional: pickled
-)
-_BLOCK_VALUES = st.one_of(
-    st.none(),
-    st.binary(min_size=4, max_size=4 * 128),
-    st.lists(st.binary(min_size=1, max_size=40), max_size=128).map(tuple),
-)
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    deltas=st.lists(st.integers(0, 0x10FFFF), min_size=1, max_size=128),
-    weights=_BLOCK_WEIGHTS,
-    values=_BLOCK_VALUES,
-)
-def test_compact_block_round_trip(deltas: list[int], weights: object, values: object) -> None:
-    """A block's data tuple reads back as W3's pickle of it would; what the compact form
-    cannot hold (fractional weights) is refused, and the pickle is read as before."""
-    if isinstance(weights, list):
-        weights = tuple(weights[: len(deltas)])
-    block = (tuple(deltas), weights, values)
-    raw = encode_block(*block)
-    if isinstance(weights, tuple) and not all(type(w) is int for w in weights):
-        assert raw is None
-        raw = pickle.dumps(block, 3)
-    assert raw is not None
-    assert decode_block(raw) == block
-    assert decode_block(zlib.decompress(zlib.compress(raw))) == block
-
-
-def test_compact_block_is_smaller_than_the_pickle() -> None:
-    deltas = (7, *[3] * 127)
-    values = tuple(encode_positions([i, i + 40]) for i in range(128))
-    block = (deltas, tuple(range(1, 129)), values)
-    raw = encode_block(*block)
-    assert raw is not None
-    assert raw[:1] == BLOCK_TAG
-    assert len(raw) < len(pickle.dumps(block, 3)) * 0.7
-    assert decode_block(raw) == block
