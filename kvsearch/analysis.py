@@ -301,6 +301,7 @@ MIN_LEFT, MIN_RIGHT, MIN_PART_FREQ = 3, 4, 3
 SPLIT_RATIO = 1.0
 #: Linking elements removed from the left part: verkiezing-s-uitslag, ziekte-n-huis.
 LINKS = ("s", "en", "e", "n")
+_LINK_ENDS = frozenset(link[-1] for link in LINKS)
 
 _TOKEN_RE = re.compile(r"\d+(?:[.,]\d+)+|\w+(?:['’‘`\-‐‑–]\w+)*")
 _JOINER_RE = re.compile(r"['’‘`\-‐‑–]")
@@ -793,34 +794,22 @@ class Lexicon:
             return None
         best: tuple[str, ...] | None = None
         words = self.words
-        is_part = self._is_part
+        # The set of parts when building (see prepare_bulk), else the test of a word.
+        is_part = self._is_part if self._parts is None else self._parts.__contains__
         # Split only when the parts are common enough next to the whole word.
         best_score = SPLIT_RATIO * words.get(word, 0)
         # Only the first part may be as short as MIN_LEFT ("wet-s-voorstel"); inner parts
         # need MIN_RIGHT letters, so no "ing" in "besluit-vorm-ing-s-proces".
         shortest = MIN_LEFT if top else MIN_RIGHT
-        known = self._parts
         for i in range(shortest, n - MIN_RIGHT + 1):
             # The left parts first: most split points have none, and then the right
             # part (a recursive split) need not be looked at. The same parts, in the
             # same order, as when the right part was looked at first.
-            left = word[:i]
-            if known is None:
-                lefts = self._lefts(left, shortest)
-            else:  # _lefts() with the set of parts (see prepare_bulk)
-                lefts = [left] if left in known else []
-                if left[-1] in "sen":
-                    if left[-2:] == "en":
-                        base = left[:-2]
-                        if len(base) >= shortest and base in known:
-                            lefts.append(base)
-                    base = left[:-1]
-                    if len(base) >= shortest and base in known:
-                        lefts.append(base)
+            lefts = _lefts(word[:i], shortest, is_part)
             if not lefts:
                 continue
             right = word[i:]
-            if right in known if known is not None else is_part(right):
+            if is_part(right):
                 rights: tuple[str, ...] = (right,)
             else:
                 rights = self._split_right(right)
@@ -840,17 +829,18 @@ class Lexicon:
             self._rights[right] = found
         return found
 
-    def _lefts(self, left: str, shortest: int) -> list[str]:
-        """The words a compound's left part may stand for, with or without a linking
-        element."""
-        is_part = self._is_part
-        out = [left] if is_part(left) else []
+
+def _lefts(left: str, shortest: int, is_part: Callable[[str], bool]) -> list[str]:
+    """The words a compound's left part may stand for, with or without a linking
+    element (LINKS, in their order)."""
+    out = [left] if is_part(left) else []
+    if left[-1] in _LINK_ENDS:
         for link in LINKS:
             if left.endswith(link):
                 base = left[: -len(link)]
                 if len(base) >= shortest and is_part(base):
                     out.append(base)
-        return out
+    return out
 
 
 class _TokenTable(dict[str, tuple[str, ...]]):
