@@ -160,6 +160,7 @@ class CompactPositions(formats.Positions):
 
 TI_POSTINGS = 2  # the posting list is in the postings file
 TI_INLINED = 3  # the postings are in the term info
+_POSTINGS_TAG, _INLINED_TAG = bytes((TI_POSTINGS,)), bytes((TI_INLINED,))
 #: How the inlined postings' values are kept: none (a format without values), derived
 #: from the weights (Frequency: the frequency as a 4-byte unsigned int), or as they are.
 VALUES_NONE, VALUES_FREQUENCY, VALUES_BYTES = 0, 1, 2
@@ -200,7 +201,7 @@ def encode_terminfo(
         if offset >> _LOW_BITS >= _CODE_POINTS or length >> _LOW_BITS >= _CODE_POINTS:
             return None
         head += (offset >> _LOW_BITS, offset & _LOW_MASK, length >> _LOW_BITS, length & _LOW_MASK)
-        return b"\x02" + "".join(map(chr, head)).encode(_UTF8, _SURROGATES)
+        return _POSTINGS_TAG + "".join(map(chr, head)).encode(_UTF8, _SURROGATES)
     assert inlined is not None
     ids, weights, values, kind = inlined
     wholes = list(map(int, weights))
@@ -225,7 +226,7 @@ def encode_terminfo(
         return None
     if len(numbers) > 255:
         return None
-    return b"\x03" + data + numbers + bytes((len(numbers),))
+    return _INLINED_TAG + data + numbers + bytes((len(numbers),))
 
 
 #: Whoosh's field length of each length byte.
