@@ -78,10 +78,13 @@ def _write(folder: Path, writer_class: type, key: str, batches: list[list[dict[s
 def test_segment_files_are_identical_to_whooshs(
     tmp_path: Path, copies: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With Whoosh's settings (nothing inlined, every block compressed, pickle protocol 2
-    with float weights, stored fields compressed at level 3, stored offsets only from
-    32,768 documents, Whoosh's term infos and codec), the files are Whoosh's byte for byte."""
+    """With Whoosh's settings (nothing inlined, blocks of 128 postings, every block
+    compressed at level 3, pickle protocol 2 with float weights, stored fields compressed
+    at level 3, stored offsets only from 32,768 documents, Whoosh's term infos and codec),
+    the files are Whoosh's byte for byte."""
     monkeypatch.setattr(indexer, "COMPACT_TERM_INFOS", False)
+    monkeypatch.setattr(indexer, "BLOCK_LIMIT", 128)
+    monkeypatch.setattr(indexer, "BLOCK_LEVEL", 3)
     monkeypatch.setattr(indexer, "INLINE_LIMIT", 1)
     monkeypatch.setattr(indexer, "COMPRESS_MIN", 0)
     monkeypatch.setattr(indexer, "STORED_OFFSETS_CUTOFF", 2**15)
@@ -134,9 +137,15 @@ def _contents(ix: Any) -> tuple[list[Any], list[Any], list[Any]]:
     return terms, stored, lengths
 
 
-def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> None:
-    """With kvsearch's settings (short posting lists inlined, small blocks stored as
-    they are) the index reads back exactly like Whoosh's."""
+@pytest.mark.parametrize("block_limit", [None, 16])
+def test_inlined_and_uncompressed_postings_read_like_whooshs(
+    tmp_path: Path, block_limit: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With kvsearch's settings (short posting lists inlined, long blocks compressed at
+    its level, small blocks stored as they are) the index reads back exactly like
+    Whoosh's; with short blocks too (a term's postings in several blocks)."""
+    if block_limit is not None:
+        monkeypatch.setattr(indexer, "BLOCK_LIMIT", block_limit)
     key, docs = _documents(4)
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     bulk_ix = _write(tmp_path / "bulk", BulkWriter, key, [docs])
@@ -145,7 +154,11 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
     assert indexer.PICKLE_PROTOCOL > 2
     assert indexer.STORED_LEVEL == 0
     assert indexer.COMPACT_TERM_INFOS
+    assert indexer.BLOCK_LIMIT > 128 or block_limit
+    assert indexer.BLOCK_LEVEL != 3
     assert _contents(bulk_ix) == _contents(whoosh_ix)
+    blocks = _block_counts(bulk_ix)
+    assert max(blocks) > 1 if block_limit else max(blocks) == 1
     # Every term info in kvsearch's compact form, the cursor's included.
     with bulk_ix.reader() as reader:
         terms = reader._terms
@@ -154,6 +167,26 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(tmp_path: Path) -> 
         cursor = reader.cursor("exact")
         first = cursor.text()
         assert cursor.term_info().weight() == reader.frequency("exact", first) > 0
+
+
+def _block_counts(ix: Any) -> list[int]:
+    """The number of posting blocks of every term whose postings are not inlined."""
+    counts = []
+    with ix.reader() as reader:
+        terms = reader._terms
+        for fieldname, btext in reader.all_terms():
+            info = terms.term_info(fieldname, btext)
+            if info.is_inlined():
+                continue
+            offset, length = info.extent()
+            raw = terms._postfile.get(offset, length)
+            pos, n, last = 4, 0, False  # after the 4-byte tag: signed sizes, last negative
+            while not last:
+                size = int.from_bytes(raw[pos : pos + 4], "big", signed=True)
+                last, pos, n = size < 0, pos + 4 + abs(size), n + 1
+            assert pos == length
+            counts.append(n)
+    return counts
 
 
 def _stored_offsets(ix: Any) -> tuple[bool, list[int], list[int]]:
