@@ -24,7 +24,7 @@ salted) and several times faster than Whoosh's MD5. The tag bits in a slot make 
 past another key's slot cost nothing: only a slot whose tag matches (1 in 256 otherwise)
 has its entry read and compared. Probing reads :data:`PROBE_SLOTS` slots at a time, so a
 look-up reads the file twice (slots, entry) when the key is there and once when not,
-where Whoosh's reads it three or four times.
+where Whoosh's reads one slot at a time, then the entry's lengths, key and value apart.
 
 Ordered look-ups (``items_from``, cursors) binary-search the sparse index, reading the
 keys it points to, then scan at most SPARSE_STEP entries. Nothing is read at open but the
@@ -73,8 +73,8 @@ _ENTRY_READ = 64  # bytes read past a key to find its value: most values are sho
 #: (a seek scans at most SPARSE_STEP entries; a prefix's terms are often few), then
 #: doubling up to the last.
 _SCAN_READS = (1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16)
-#: Keys of the sparse index kept once read (the first steps of every binary search).
-_SPARSE_CACHE = 1 << 12
+#: Keys of the sparse index kept once read: the first nine steps of every binary search.
+_SPARSE_CACHE = 1 << 9
 _HEADER_MAX = 20  # two varints of up to 64 bits
 _SMALL = [bytes((n,)) for n in range(128)]
 
