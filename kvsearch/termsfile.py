@@ -28,7 +28,7 @@ where Whoosh's reads one slot at a time, then the entry's lengths, key and value
 
 Ordered look-ups (``items_from``, cursors) binary-search the sparse index, reading the
 keys it points to, then scan at most SPARSE_STEP entries. Nothing is read at open but the
-trailer and the extras: a search opens every segment, and this costs it no time.
+trailer and the extras: a search opens every segment, and this costs it next to nothing.
 
 Reading goes through a function ``read(position, size)`` that returns up to ``size`` bytes
 at ``position`` of the file (more may follow the file's end; they are never used), so
