@@ -105,6 +105,7 @@ from kvsearch.schema import (
     version_record,
 )
 from kvsearch.store import FileRecord
+from kvsearch.termsfile import TermsFileWriter
 
 #: The stems of the corpus's words, in each generation folder (a cache for updates).
 STEMS_FILE = "stems.json.gz"
@@ -1483,8 +1484,10 @@ STORED_OFFSETS_CUTOFF = 0
 #: already (``kvsearch.schema.pack``); Whoosh's reader decompresses either.
 STORED_LEVEL = 0
 _TERMINFO = struct.Struct("!BfIBBfII")  # W3TermInfo's header
-#: Term infos in kvsearch's compact form (kvsearch.schema.encode_terminfo), read by
-#: KvCodec; False writes Whoosh's (the byte-for-byte comparisons with Whoosh's writer).
+#: Term infos in kvsearch's compact form (kvsearch.schema.encode_terminfo) in kvsearch's
+#: terms file (kvsearch.termsfile), KvCodec's; False writes Whoosh's term infos with
+#: Whoosh's codec, so Whoosh's terms file (the byte-for-byte comparisons with Whoosh's
+#: writer).
 COMPACT_TERM_INFOS = True
 #: BulkWriter keeps the analysis of at most this many short field values.
 _ANALYSED_LIMIT = 20_000
@@ -1597,9 +1600,13 @@ _KEY_VALUE_LENGTHS = struct.Struct("!ii")  # before each key and value in a hash
 
 
 def _add_terms(tindex: Any, keys: list[bytes], infos: list[bytes]) -> None:
-    """``tindex.add(key, info)`` for every term of a field (an OrderedHashWriter, keys in
-    increasing order), in one write: the same bytes, hashes and key index."""
+    """``tindex.add(key, info)`` for every term of a field (keys in increasing order), in
+    one write: kvsearch's terms file (KvCodec's) or Whoosh's OrderedHashWriter (Whoosh's
+    codec), the same bytes, hashes and key index as one ``add`` at a time."""
     if not keys:
+        return
+    if isinstance(tindex, TermsFileWriter):
+        tindex.add_all(keys, infos)
         return
     if tindex.hashfn is not md5_hash or keys[0] <= tindex.lastkey:
         for key, info in zip(keys, infos, strict=True):

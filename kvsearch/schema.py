@@ -21,11 +21,13 @@ anywhere AND its words in that field.
 from __future__ import annotations
 
 import functools
+import io
 import json
+import os
 import re
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import accumulate, chain, repeat
 from operator import sub
 from pathlib import Path
@@ -36,9 +38,12 @@ import kvsearch.analysis  # noqa: F401 - before Whoosh: it imports Whoosh lean
 # isort: split
 from whoosh import columns, fields, formats
 from whoosh.analysis import Token
-from whoosh.codec import whoosh3
+from whoosh.codec import base, whoosh3
+from whoosh.filedb.compound import SubFile
+from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.filedb.structfile import BufferFile
 from whoosh.reading import TermNotFound
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 
 from kvsearch.analysis import (
     ANALYZER_VERSION,
@@ -54,12 +59,15 @@ from kvsearch.analysis import (
 )
 from kvsearch.errors import IndexCorruptError
 from kvsearch.model import Kamervraag
+from kvsearch.termsfile import MAGIC as TERMS_MAGIC
+from kvsearch.termsfile import TermsFileReader, TermsFileWriter
 
 #: The corpus lexicon (compounds, names) in each generation folder.
 LEXICON_FILE = "lexicon.json.gz"
 
-#: Bump when the schema or the stored document format changes (5: compact term infos).
-SCHEMA_VERSION = "5"
+#: Bump when the schema or the stored document format changes (5: compact term infos;
+#: 6: kvsearch's terms file, ``kvsearch.termsfile``).
+SCHEMA_VERSION = "6"
 
 #: Query field names (what users type before ``:``) -> index field.
 FIELD_ALIASES: dict[str, str] = {
@@ -309,8 +317,101 @@ def _inlined_postings(
     return ids, weights, values
 
 
+# ---------------------------------------------------------------- the terms file
+#
+# KvCodec writes each segment's terms in kvsearch's terms file (kvsearch.termsfile: about
+# 8 bytes per term beside the keys and values, where Whoosh's hash file spends 36) and
+# reads either that or Whoosh's.
+
+_NO_FIELD = pack_ushort(65535)  # the key prefix of a field the segment does not have
+
+
+def positional_reader(dbfile: Any) -> Callable[[int, int], bytes]:
+    """``read(position, size)`` of a Whoosh file (see :mod:`kvsearch.termsfile`):
+    ``size`` bytes at ``position``; at the file's end fewer, or the bytes of the next
+    part of the compound file it is in.
+
+    A search opens segments without memory maps (``kvsearch.search``): a terms file is
+    then a part of the compound segment file, and Whoosh's ``get`` on it goes through
+    four Python calls, a seek and a buffered read (6.5 us a read, measured at 10,000
+    documents); ``os.pread`` at the part's place in the segment file is one system call
+    (1.4 us). A memory-mapped part (Whoosh's BufferFile) is sliced; any other file
+    object is read with ``get``."""
+    buf = getattr(dbfile, "_buf", None)
+    if isinstance(dbfile, BufferFile) and buf is not None:
+
+        def read_buffer(position: int, size: int) -> bytes:
+            return bytes(buf[position : position + size])
+
+        return read_buffer
+    pread = getattr(os, "pread", None)
+    file = getattr(dbfile, "file", None)
+    base_offset = 0
+    if isinstance(file, SubFile):
+        base_offset = file._offset
+        file = file._file
+    fd = None
+    if pread is not None and isinstance(file, io.IOBase):
+        try:
+            fd = file.fileno()
+        except (OSError, ValueError):  # not a file of the OS, or closed
+            fd = None
+    if fd is None:
+        return dbfile.get  # type: ignore[no-any-return]
+
+    def read_file(position: int, size: int) -> bytes:
+        if file.closed:  # its descriptor may be another file's by now
+            raise ValueError("I/O operation on closed file")
+        return pread(fd, size, base_offset + position)
+
+    return read_file
+
+
+class KvFieldWriter(whoosh3.W3FieldWriter):
+    """W3's field writer, with the terms in kvsearch's terms file."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        # W3FieldWriter.__init__ with a TermsFileWriter for its OrderedHashWriter (which
+        # writes its header when made).
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = None
+        self._fieldid = None
+        self._btext = None
+        self._fieldobj = None
+        self._format = None
+        self._tindex = TermsFileWriter(self._create_file(whoosh3.W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"] = {}
+        self._postfile = self._create_file(whoosh3.W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
+
 class KvTermsReader(whoosh3.W3TermsReader):
-    """W3's terms reader for term infos in either form."""
+    """W3's terms reader for kvsearch's terms file or Whoosh's, with term infos in
+    either form."""
+
+    def __init__(self, codec: Any, dbfile: Any, length: int, postfile: Any) -> None:
+        self._codec = codec
+        self._dbfile = dbfile
+        read = positional_reader(dbfile)
+        self._tindex: TermsFileReader | OrderedHashReader
+        if read(0, len(TERMS_MAGIC)) == TERMS_MAGIC:
+            self._tindex = TermsFileReader(read, length, dbfile.close)
+        else:
+            self._tindex = OrderedHashReader(dbfile, length)
+        fieldmap: dict[str, int] = self._tindex.extras["fieldmap"]
+        self._fieldmap = fieldmap
+        self._postfile = postfile
+        self._fieldunmap: list[str | None] = [None] * len(fieldmap)
+        for fieldname, num in fieldmap.items():
+            self._fieldunmap[num] = fieldname
+        self._fieldkeys = {fieldname: pack_ushort(num) for fieldname, num in fieldmap.items()}
+
+    def _keycoder(self, fieldname: str, tbytes: bytes) -> bytes:
+        return self._fieldkeys.get(fieldname, _NO_FIELD) + tbytes
 
     def items(self) -> Iterator[tuple[tuple[str, bytes], whoosh3.W3TermInfo]]:
         decode = self._keydecoder
@@ -324,10 +425,9 @@ class KvTermsReader(whoosh3.W3TermsReader):
         return ((decode(k), decode_terminfo(v)) for k, v in self._tindex.items_from(start))
 
     def term_info(self, fieldname: str, tbytes: bytes) -> whoosh3.W3TermInfo:
-        try:
-            raw = self._tindex[self._keycoder(fieldname, tbytes)]
-        except KeyError:
-            raise TermNotFound(f"No term {fieldname}:{tbytes!r}") from None
+        raw = self._tindex.get(self._keycoder(fieldname, tbytes))
+        if raw is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
         return decode_terminfo(raw)
 
     def frequency(self, fieldname: str, tbytes: bytes) -> float:
@@ -340,20 +440,78 @@ class KvTermsReader(whoosh3.W3TermsReader):
         # KeyError for an unknown term, as Whoosh's readers expect of these two.
         return decode_terminfo(self._tindex[self._keycoder(fieldname, tbytes)])
 
-    def cursor(self, fieldname: str, fieldobj: Any) -> KvFieldCursor:
+    def cursor(self, fieldname: str, fieldobj: Any) -> base.FieldCursor:
+        if isinstance(self._tindex, TermsFileReader):
+            return KvTermsCursor(self._tindex, self._keycoder(fieldname, b""), fieldobj)
         return KvFieldCursor(self._tindex, fieldname, self._keycoder, self._keydecoder, fieldobj)
 
 
 class KvFieldCursor(whoosh3.W3FieldCursor):
+    """W3's cursor on Whoosh's terms file, with term infos in either form."""
+
     def term_info(self) -> whoosh3.W3TermInfo | None:
         if self._pos is None:
             return None
         return decode_terminfo(self._tindex.dbfile.get(self._datapos, self._datalen))
 
 
+class KvTermsCursor(base.FieldCursor):
+    """W3's cursor (the same moves and answers) on kvsearch's terms file: the terms of
+    one field, whose keys start with ``prefix``. An entry's term info is read with its
+    term."""
+
+    def __init__(self, tindex: TermsFileReader, prefix: bytes, fieldobj: Any) -> None:
+        self._tindex = tindex
+        self._prefix = prefix
+        self._fieldobj = fieldobj
+        self._startpos = tindex.seek(prefix)
+        self._pos: int | None = self._startpos
+        self._text: Any = None
+        self._value: bytes | None = None
+        self.next()
+
+    def first(self) -> Any:
+        self._pos = self._startpos
+        return self.next()
+
+    def find(self, term: Any) -> Any:
+        if not isinstance(term, bytes):
+            term = self._fieldobj.to_bytes(term)
+        self._pos = self._tindex.seek(self._prefix + term)
+        return self.next()
+
+    def next(self) -> Any:
+        if self._pos is not None:
+            entry = self._tindex.entry_at(self._pos)
+            if entry is not None:
+                key, value, self._pos = entry
+                size = len(self._prefix)
+                if key[:size] == self._prefix:
+                    self._text = self._fieldobj.from_bytes(key[size:])
+                    self._value = value
+                    return self._text
+        self._text = self._pos = self._value = None
+        return None
+
+    def text(self) -> Any:
+        return self._text
+
+    def term_info(self) -> whoosh3.W3TermInfo | None:
+        if self._value is None:
+            return None
+        return decode_terminfo(self._value)
+
+    def is_valid(self) -> bool:
+        return self._pos is not None
+
+
 class KvCodec(whoosh3.W3Codec):
-    """Whoosh's W3 codec, reading term infos in either form (kvsearch's writer,
+    """Whoosh's W3 codec with kvsearch's terms file (:mod:`kvsearch.termsfile`), reading
+    Whoosh's too, and term infos in either form (kvsearch's writer,
     ``kvsearch.indexer.BulkWriter``, writes the compact one)."""
+
+    def field_writer(self, storage: Any, segment: Any) -> KvFieldWriter:
+        return KvFieldWriter(self, storage, segment)
 
     def terms_reader(self, storage: Any, segment: Any) -> KvTermsReader:
         name = segment.make_filename(self.TERMS_EXT)

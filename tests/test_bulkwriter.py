@@ -1,7 +1,11 @@
 """The bulk segment writer and the parallel build write the index Whoosh's writer would.
 
 - BulkWriter's segment files are byte for byte those of Whoosh's SegmentWriter, for
-  terms with one posting block and with several (more than 128 postings);
+  terms with one posting block and with several (more than 128 postings), with Whoosh's
+  codec;
+- with kvsearch's (compact term infos in kvsearch's terms file) a segment reads back term
+  for term like Whoosh's, through every method of the terms reader and its cursor, and
+  so does one written or merged by Whoosh's own writer with kvsearch's codec;
 - segments merged by BulkWriter (the generic posting path) read back like Whoosh's;
 - a build in worker processes (several segments) holds the same documents, records,
   skips and warnings as a build in one process, and ranks alike.
@@ -9,16 +13,22 @@
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import re
 import shutil
-from itertools import accumulate
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any
 
 import pytest
 from whoosh import index as whoosh_index
-from whoosh.codec.whoosh3 import STORED_COLUMN
+from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec, W3TermsReader
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.filetables import OrderedHashReader
+from whoosh.filedb.structfile import StructFile
+from whoosh.reading import TermNotFound
 from whoosh.writing import SegmentWriter
 
 from kvsearch import indexer
@@ -26,9 +36,18 @@ from kvsearch.analysis import register
 from kvsearch.errors import IndexIntegrityError
 from kvsearch.indexer import SAMPLE_DIR, BulkWriter, Progress, build_index
 from kvsearch.parse import parse_text
-from kvsearch.schema import TI_INLINED, TI_POSTINGS, KvTermsReader, document, make_schema
+from kvsearch.schema import (
+    TI_INLINED,
+    TI_POSTINGS,
+    KvCodec,
+    KvTermsReader,
+    document,
+    make_schema,
+    positional_reader,
+)
 from kvsearch.search import Searcher
 from kvsearch.store import read_manifest, read_records
+from kvsearch.termsfile import MAGIC, TermsFileReader
 
 QUERIES = [
     "stikstof",
@@ -97,6 +116,7 @@ def test_segment_files_are_identical_to_whooshs(
     got = _segment_files(tmp_path / "bulk")
     assert sorted(got) == sorted(expected)
     assert {".pst", ".trm"} <= {os.path.splitext(name)[1] for name in got}
+    assert _terms_files(tmp_path / "bulk") == {b"HSH3"}  # Whoosh's terms file
     for name in expected:
         assert got[name] == expected[name], name
     with whoosh_ix.reader() as reader:
@@ -159,14 +179,178 @@ def test_inlined_and_uncompressed_postings_read_like_whooshs(
     assert _contents(bulk_ix) == _contents(whoosh_ix)
     blocks = _block_counts(bulk_ix)
     assert max(blocks) > 1 if block_limit else max(blocks) == 1
-    # Every term info in kvsearch's compact form, the cursor's included.
+    assert _terms_reads(bulk_ix) == _terms_reads(whoosh_ix)
+    # Every term info in kvsearch's compact form, in kvsearch's terms file.
+    assert _terms_files(tmp_path / "bulk") == {MAGIC}
+    assert _terms_files(tmp_path / "whoosh") == {b"HSH3"}
     with bulk_ix.reader() as reader:
         terms = reader._terms
         assert isinstance(terms, KvTermsReader)
+        assert isinstance(terms._tindex, TermsFileReader)
         assert {raw[0] for raw in terms._tindex.values()} == {TI_POSTINGS, TI_INLINED}
         cursor = reader.cursor("exact")
         first = cursor.text()
         assert cursor.term_info().weight() == reader.frequency("exact", first) > 0
+        # About 8 bytes per term beside its key and term info (Whoosh's file: 36).
+        entries = list(terms._tindex.items())
+        size = sum(len(key) + len(value) for key, value in entries)
+        (trm,) = (tmp_path / "bulk").glob("*.trm")
+        assert len(entries) > 3000
+        assert trm.stat().st_size - size < 8.5 * len(entries)
+    with whoosh_ix.reader() as reader:
+        assert type(reader._terms) is W3TermsReader
+
+
+def _terms_files(folder: Path) -> set[bytes]:
+    """The magic numbers of the terms files of the (not compound) segments in ``folder``."""
+    return {path.read_bytes()[:4] for path in folder.glob("*.trm")}
+
+
+def _info(info: Any) -> tuple[Any, ...]:
+    return (
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )
+
+
+def _answer(method: Any, *args: Any) -> Any:
+    """What ``method(*args)`` returns, or the name of the exception it raises."""
+    try:
+        return method(*args)
+    except (KeyError, TermNotFound) as exc:
+        return type(exc).__name__
+
+
+def _terms_reads(ix: Any) -> list[Any]:
+    """What the terms reader of an index's one segment answers, to every method and of
+    every term, around every kind of boundary, and what its cursors answer."""
+    out: list[Any] = []
+    with ix.reader() as reader:
+        terms = reader._terms
+        fields = sorted(terms.indexed_field_names())
+        all_terms = list(terms.terms())
+        out += [fields, all_terms, [(term, _info(info)) for term, info in terms.items()]]
+        probes = [
+            (fieldname, text)
+            for fieldname in [*fields, "geen_veld"]
+            for text in (b"", b"a", b"st", b"stikstof", b"zzzz", b"\xff")
+        ]
+        probes += all_terms[::29]
+        probes += [(fieldname, text + b"\x00") for fieldname, text in all_terms[::31]]
+        probes += [(fieldname, text[:-1]) for fieldname, text in all_terms[::37]]
+        for fieldname, text in probes:
+            info = _answer(terms.term_info, fieldname, text)
+            out.append(
+                (
+                    (fieldname, text) in terms,
+                    info if isinstance(info, str) else _info(info),
+                    _answer(terms.frequency, fieldname, text),
+                    _answer(terms.doc_frequency, fieldname, text),
+                    list(islice(terms.terms_from(fieldname, text), 20)),
+                    [(t, _info(i)) for t, i in islice(terms.items_from(fieldname, text), 20)],
+                )
+            )
+            if not isinstance(info, str):
+                fmt = reader.schema[fieldname].format
+                out.append(list(terms.matcher(fieldname, text, fmt).all_ids()))
+        schema = dict(reader.schema.items())
+        for fieldname in [*fields, "geen_veld"]:
+            cursor = terms.cursor(fieldname, schema.get(fieldname))
+            walk = []
+            while cursor.is_valid():
+                walk.append((cursor.text(), _info(cursor.term_info())))
+                cursor.next()
+            walk.append((cursor.text(), cursor.term_info(), cursor.next(), cursor.is_valid()))
+            walk.append(cursor.first())
+            for probe_field, text in probes:
+                if probe_field == fieldname:
+                    found = cursor.find(text)
+                    info = cursor.term_info()
+                    walk.append((found, cursor.is_valid(), info and _info(info), cursor.next()))
+            out.append(walk)
+    return out
+
+
+def test_whooshs_writer_with_kvsearchs_codec(tmp_path: Path) -> None:
+    """Whoosh's own writer with KvCodec (its W3FieldWriter, and its merges) writes
+    kvsearch's terms file too; the index reads back like one of Whoosh's codec."""
+    key, docs = _documents(1)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    kv_writer = functools.partial(SegmentWriter, codec=KvCodec())
+    kv_ix = _write(tmp_path / "kv", kv_writer, key, [docs[:20], docs[20:]])
+    assert len(kv_ix._segments()) == 2
+    assert _terms_files(tmp_path / "kv") == {MAGIC}
+    kv_writer(kv_ix, compound=False).commit(optimize=True)
+    kv_ix = whoosh_index.open_dir(str(tmp_path / "kv"))
+    assert len(kv_ix._segments()) == 1
+    assert _terms_files(tmp_path / "kv") == {MAGIC}
+    assert _contents(kv_ix) == _contents(whoosh_ix)
+    assert _terms_reads(kv_ix) == _terms_reads(whoosh_ix)
+    whoosh_ix.close()
+    kv_ix.close()
+
+
+def test_compound_segments_read_with_and_without_memory_maps(tmp_path: Path) -> None:
+    """A terms file inside a compound segment file is read with ``os.pread`` at its place
+    (a search's way: no memory maps) or from the memory map; the same answers."""
+    key, docs = _documents(1)
+    (tmp_path / "ix").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "ix"), make_schema(key))
+    writer = BulkWriter(ix)
+    for doc in docs:
+        writer.add_document(**doc)
+    writer.commit()
+    ix.close()
+    answers = []
+    for mmap, how in ((False, "read_file"), (True, "read_buffer")):
+        ix = FileStorage(str(tmp_path / "ix"), supports_mmap=mmap, readonly=True).open_index()
+        with ix.reader() as reader:
+            tindex = reader._terms._tindex
+            assert isinstance(tindex, TermsFileReader)
+            assert tindex._read.__name__ == how
+        answers.append((_contents(ix), _terms_reads(ix)))
+        ix.close()
+    assert answers[0] == answers[1]
+
+
+def test_positional_readers_of_whooshs_files(tmp_path: Path) -> None:
+    data = bytes(range(256)) * 4
+    (tmp_path / "f").write_bytes(b"xyz" + data)
+    storage = FileStorage(str(tmp_path))
+    whole = storage.open_file("f")
+    part = whole.subset(3, len(data))  # a part of a compound file, as a search opens it
+    in_memory = StructFile(io.BytesIO(data))
+    for dbfile, how in ((part, "read_file"), (in_memory, "get")):
+        read = positional_reader(dbfile)
+        assert read.__name__ == how
+        assert [read(pos, 30) for pos in (0, 5, 1000)] == [data[0:30], data[5:35], data[1000:]]
+    whole.close()
+    with pytest.raises(ValueError, match="closed file"):
+        positional_reader(part)(0, 10)
+
+
+def test_schema_5_segments_still_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A segment of KvCodec with compact term infos in Whoosh's terms file (schema 5:
+    KvCodec's field writer was W3's) reads back term for term like Whoosh's."""
+    key, docs = _documents(1)
+    whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
+    with monkeypatch.context() as m:
+        m.setattr(KvCodec, "field_writer", W3Codec.field_writer)
+        old_ix = _write(tmp_path / "old", BulkWriter, key, [docs])
+    assert _terms_files(tmp_path / "old") == {b"HSH3"}
+    with old_ix.reader() as reader:
+        assert isinstance(reader._terms, KvTermsReader)
+        assert isinstance(reader._terms._tindex, OrderedHashReader)
+        assert {raw[0] for raw in reader._terms._tindex.values()} == {TI_POSTINGS, TI_INLINED}
+    assert _contents(old_ix) == _contents(whoosh_ix)
+    assert _terms_reads(old_ix) == _terms_reads(whoosh_ix)
+    whoosh_ix.close()
+    old_ix.close()
 
 
 def _block_counts(ix: Any) -> list[int]:
@@ -296,6 +480,9 @@ def test_parallel_build_equals_one_process(
     gen = tmp_path / "two" / store_generation(tmp_path / "two")
     ix = whoosh_index.open_dir(str(gen))
     assert len(ix._segments()) >= 4  # 36 documents in tasks of 7 at most, plus duplicates
+    with ix.reader() as reader:  # every segment in kvsearch's terms file
+        for leaf, _offset in reader.leaf_readers():
+            assert isinstance(leaf._terms._tindex, TermsFileReader)
     ix.close()
     assert _results(tmp_path / "two") == _results(tmp_path / "one")
     scans = [e.done for e in events if e.phase == "scan" and e.total]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
 import pickle
 import zlib
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from itertools import accumulate
 from pathlib import Path
@@ -14,8 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, formats
 from whoosh.codec.whoosh3 import W3TermInfo, byte_to_length
-from whoosh.system import pack_uint
+from whoosh.system import pack_uint, pack_ushort
 
+from kvsearch import termsfile
 from kvsearch.analysis import Lexicon, analyze, register, term_frequencies, term_positions
 from kvsearch.errors import IndexCorruptError
 from kvsearch.indexer import SAMPLE_DIR
@@ -304,3 +308,211 @@ def test_compact_term_info_round_trip(
     raw = encode_terminfo(*stats, extent=extent)
     if raw is not None:
         assert decode_terminfo(raw).extent() == extent
+
+
+# ---------------------------------------------------------------- the terms file
+
+
+class _MemoryFile(io.BytesIO):
+    """A file to write a terms file to, whose bytes stay readable after it is closed."""
+
+    data = b""
+
+    def close(self) -> None:
+        self.data = self.getvalue()
+        super().close()
+
+
+def _terms_file(
+    entries: list[tuple[bytes, bytes]], *, one_by_one: int = 0, extras: dict | None = None
+) -> bytes:
+    """A terms file of ``entries`` (sorted): the first ``one_by_one`` added one at a time,
+    the rest in two bulk calls."""
+    f = _MemoryFile()
+    writer = termsfile.TermsFileWriter(f)
+    writer.extras.update(extras or {})
+    for key, value in entries[:one_by_one]:
+        writer.add(key, value)
+    rest = entries[one_by_one:]
+    half = len(rest) // 2
+    for part in (rest[:half], rest[half:]):
+        writer.add_all([k for k, _ in part], [v for _, v in part])
+    length = writer.close()
+    assert f.closed
+    assert length == len(f.data)
+    return f.data
+
+
+def _terms_reader(data: bytes) -> termsfile.TermsFileReader:
+    return termsfile.TermsFileReader(lambda pos, size: data[pos : pos + size], len(data))
+
+
+def _check_terms_file(entries: list[tuple[bytes, bytes]], data: bytes, probes: list[bytes]) -> None:
+    """Every key found with its value, every probe that is not a key not found, and the
+    entries from every probe on, in order."""
+    reader = _terms_reader(data)
+    assert len(reader) == len(entries)
+    assert list(reader.items()) == entries
+    assert list(reader.keys()) == [k for k, _ in entries]
+    assert list(reader.values()) == [v for _, v in entries]
+    keys = {k for k, _ in entries}
+    for key, value in entries:
+        assert reader.get(key) == value
+        assert reader[key] == value
+        assert key in reader
+    for probe in probes:
+        if probe not in keys:
+            assert reader.get(probe) is None
+            assert probe not in reader
+            with pytest.raises(KeyError):
+                reader[probe]
+    for probe in probes:
+        expected = entries[bisect_left(entries, (probe,)) :]
+        assert list(reader.items_from(probe)) == expected, probe
+        assert list(reader.keys_from(probe)) == [k for k, _ in expected]
+        pos = reader.seek(probe)
+        assert reader.entry_at(pos) == (
+            (*expected[0], reader.seek(expected[1][0]) if len(expected) > 1 else reader._table)
+            if expected
+            else None
+        )
+
+
+def _boundaries(keys: list[bytes]) -> list[bytes]:
+    """Keys just before, at and just after each key, before all and after all."""
+    out = [b"", b"\x00", b"\xff" * 40]
+    for key in keys:
+        out += [key, key + b"\x00", key + b"\xff", key[:-1]]
+        if key[-1:] > b"\x00":
+            out.append(key[:-1] + bytes([key[-1] - 1]) + b"\xff")
+    return out
+
+
+def test_empty_terms_file() -> None:
+    data = _terms_file([], extras={"fieldmap": {}})
+    reader = _terms_reader(data)
+    assert data.startswith(termsfile.MAGIC)
+    assert reader.extras == {"fieldmap": {}}
+    assert len(reader) == 0
+    assert reader.get(b"\x00\x00") is None
+    assert list(reader.items()) == []
+    assert list(reader.items_from(b"")) == []
+    assert reader.entry_at(reader.seek(b"")) is None
+    _check_terms_file([], data, _boundaries([b"\x00\x00a"]))
+
+
+def test_terms_file_of_one_entry() -> None:
+    entries = [(b"\x00\x01stikstof", b"\x02info")]
+    data = _terms_file(entries, one_by_one=1, extras={"fieldmap": {"titel": 1}})
+    assert _terms_reader(data).extras == {"fieldmap": {"titel": 1}}
+    _check_terms_file(entries, data, _boundaries([entries[0][0]]))
+
+
+def test_terms_file_of_many_fields_with_shared_prefixes() -> None:
+    """Keys of several fields sharing prefixes, more than a few sparse index steps;
+    look-ups before, between and after all keys, and at every kind of boundary."""
+    words = [b"", b"a", b"ab", b"abc", b"abd", b"abda", b"b", b"ba", b"\xc3\xa9", b"z" * 140]
+    words += [b"stik%03d" % n for n in range(60)]
+    keys = sorted(pack_ushort(field) + word for field in (0, 1, 2, 300) for word in words)
+    entries = [(key, b"v%d" % n * (n % 7)) for n, key in enumerate(keys)]
+    assert len(entries) > 8 * termsfile.SPARSE_STEP
+    probes = [*_boundaries(keys), pack_ushort(5) + b"a", pack_ushort(1) + b"abcd"]
+    for one_by_one in (0, 17, len(entries)):
+        _check_terms_file(entries, _terms_file(entries, one_by_one=one_by_one), probes)
+
+
+@pytest.mark.parametrize(("key_size", "value_size"), [(200, 3), (3, 200), (300, 70_000)])
+def test_terms_file_of_long_keys_and_values(key_size: int, value_size: int) -> None:
+    """Lengths of two-byte varints, values longer than a look-up reads and entries longer
+    than a scan reads at a time."""
+    entries = [(bytes([n]) * key_size, bytes([n]) * (value_size + n)) for n in range(1, 40)]
+    entries = sorted([*entries, (b"\x05", b"")])
+    _check_terms_file(
+        entries, _terms_file(entries, one_by_one=3), _boundaries([k for k, _ in entries])
+    )
+
+
+@pytest.mark.parametrize(
+    ("settings_", "slot_size"),
+    [
+        ({"TAG_BITS": 0}, 4),  # every slot's entry is read and compared
+        ({"LOAD": 1.0}, 4),  # runs longer than one read of slots
+        ({"WIDE_SLOTS_FROM": 0}, 8),  # 8-byte slots
+    ],
+)
+def test_terms_file_hash_table_layouts(
+    settings_: dict[str, float], slot_size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in settings_.items():
+        monkeypatch.setattr(termsfile, name, value)
+    keys = sorted({b"%d" % (n * 7919 % 10007) for n in range(3000)})
+    entries = [(key, key[::-1]) for key in keys]
+    data = _terms_file(entries)
+    reader = _terms_reader(data)
+    assert reader._slot_size == slot_size
+    table = array("I" if slot_size == 4 else "Q")
+    table.frombytes(data[reader._table : reader._table + reader._slots * slot_size])
+    runs = [len(run) for run in bytes(map(bool, table)).split(b"\x00")]
+    assert table[-termsfile.PROBE_SLOTS :] == array(table.typecode, [0]) * termsfile.PROBE_SLOTS
+    assert sum(map(bool, table)) == len(entries)
+    if "LOAD" in settings_:
+        assert reader._home == len(entries)
+        assert max(runs) > termsfile.PROBE_SLOTS
+    probes = [key + b"x" for key in keys[::5]]
+    _check_terms_file(entries, data, probes[::20] + keys[::97])
+    assert all(key not in reader for key in probes if key not in keys)
+
+
+def test_terms_file_slot_layout() -> None:
+    """4-byte slots up to offsets of 2**28 with 8 tag bits, then fewer; 8-byte slots
+    beyond (no offset overflows)."""
+    assert termsfile.slot_layout(100) == (4, 8)
+    assert termsfile.slot_layout((1 << 24) - 1) == (4, 8)
+    assert termsfile.slot_layout(1 << 24) == (4, 7)
+    assert termsfile.slot_layout((1 << 28) - 1) == (4, 4)
+    assert termsfile.slot_layout(1 << 28) == (8, 8)
+    assert termsfile.slot_layout(1 << 40) == (8, 8)
+
+
+def test_terms_file_keys_must_increase() -> None:
+    writer = termsfile.TermsFileWriter(_MemoryFile())
+    writer.add_all([b"b", b"c"], [b"", b""])
+    with pytest.raises(ValueError, match="Keys must increase"):
+        writer.add(b"c", b"")
+    with pytest.raises(ValueError, match="Keys must increase"):
+        writer.add_all([b"d", b"f", b"e"], [b"", b"", b""])
+    with pytest.raises(ValueError, match="Keys must increase"):
+        writer.add_all([b"a"], [b""])
+    with pytest.raises(ValueError, match="as many keys as values"):
+        writer.add_all([b"x"], [])
+    writer.add(b"d", b"1")
+    writer.add_all([b"e"], [b"2"])
+    writer.close()
+
+
+def test_damaged_terms_file_is_refused() -> None:
+    data = _terms_file([(b"a", b"1"), (b"b", b"2")])
+    with pytest.raises(IndexCorruptError, match="not a kvsearch terms file"):
+        _terms_reader(b"HSH3" + data[4:])
+    with pytest.raises(IndexCorruptError):
+        _terms_reader(data[:-3])
+    with pytest.raises(IndexCorruptError, match="trailer is damaged"):
+        _terms_reader(data[:-60] + bytes(56) + termsfile.MAGIC)
+
+
+_KEYS = st.binary(max_size=10)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    entries=st.dictionaries(_KEYS, st.binary(max_size=150), max_size=300),
+    absent=st.lists(_KEYS, max_size=30),
+    one_by_one=st.integers(0, 300),
+)
+def test_terms_file_round_trip(
+    entries: dict[bytes, bytes], absent: list[bytes], one_by_one: int
+) -> None:
+    """Any sorted keys and values: every key found with its value, other keys not found,
+    ``items_from(k)`` the entries from k on."""
+    items = sorted(entries.items())
+    _check_terms_file(items, _terms_file(items, one_by_one=one_by_one), [*absent, *entries])

@@ -286,6 +286,8 @@ def test_no_index(tmp_path: Path) -> None:
         # schema 3: Whoosh's positions and stored fields, before CompactPositions and the
         # stored documents' preset dictionary
         ("schema_version", "3"),
+        # schema 5: Whoosh's terms file, before kvsearch's (kvsearch.termsfile)
+        ("schema_version", "5"),
     ],
 )
 def test_other_analyzer_or_schema_version_asks_for_rebuild(
