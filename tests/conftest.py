@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -63,3 +64,17 @@ def add_segments(index_dir: Path, parts: list[list[Path]], delete_id: str) -> No
     manifest = store.read_manifest(index_dir)
     manifest["files"] = store.generation_files(store.generation_dir(index_dir, manifest))
     (index_dir / store.MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def terminfo_stats(info: Any) -> tuple[Any, ...]:
+    """A term info's statistics: weight, document frequency, shortest and longest field
+    length, highest weight, first and last document."""
+    return (
+        info.weight(),
+        info.doc_frequency(),
+        info.min_length(),
+        info.max_length(),
+        info.max_weight(),
+        info.min_id(),
+        info.max_id(),
+    )

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import terminfo_stats
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import STORED_COLUMN, W3Codec, W3TermsReader
 from whoosh.filedb.filestore import FileStorage
@@ -206,18 +207,6 @@ def _terms_files(folder: Path) -> set[bytes]:
     return {path.read_bytes()[:4] for path in folder.glob("*.trm")}
 
 
-def _info(info: Any) -> tuple[Any, ...]:
-    return (
-        info.weight(),
-        info.doc_frequency(),
-        info.min_length(),
-        info.max_length(),
-        info.max_weight(),
-        info.min_id(),
-        info.max_id(),
-    )
-
-
 def _answer(method: Any, *args: Any) -> Any:
     """What ``method(*args)`` returns, or the name of the exception it raises."""
     try:
@@ -234,7 +223,7 @@ def _terms_reads(ix: Any) -> list[Any]:
         terms = reader._terms
         fields = sorted(terms.indexed_field_names())
         all_terms = list(terms.terms())
-        out += [fields, all_terms, [(term, _info(info)) for term, info in terms.items()]]
+        out += [fields, all_terms, [(term, terminfo_stats(info)) for term, info in terms.items()]]
         probes = [
             (fieldname, text)
             for fieldname in [*fields, "geen_veld"]
@@ -248,11 +237,14 @@ def _terms_reads(ix: Any) -> list[Any]:
             out.append(
                 (
                     (fieldname, text) in terms,
-                    info if isinstance(info, str) else _info(info),
+                    info if isinstance(info, str) else terminfo_stats(info),
                     _answer(terms.frequency, fieldname, text),
                     _answer(terms.doc_frequency, fieldname, text),
                     list(islice(terms.terms_from(fieldname, text), 20)),
-                    [(t, _info(i)) for t, i in islice(terms.items_from(fieldname, text), 20)],
+                    [
+                        (t, terminfo_stats(i))
+                        for t, i in islice(terms.items_from(fieldname, text), 20)
+                    ],
                 )
             )
             if not isinstance(info, str):
@@ -263,7 +255,7 @@ def _terms_reads(ix: Any) -> list[Any]:
             cursor = terms.cursor(fieldname, schema.get(fieldname))
             walk = []
             while cursor.is_valid():
-                walk.append((cursor.text(), _info(cursor.term_info())))
+                walk.append((cursor.text(), terminfo_stats(cursor.term_info())))
                 cursor.next()
             walk.append((cursor.text(), cursor.term_info(), cursor.next(), cursor.is_valid()))
             walk.append(cursor.first())
@@ -271,7 +263,9 @@ def _terms_reads(ix: Any) -> list[Any]:
                 if probe_field == fieldname:
                     found = cursor.find(text)
                     info = cursor.term_info()
-                    walk.append((found, cursor.is_valid(), info and _info(info), cursor.next()))
+                    walk.append(
+                        (found, cursor.is_valid(), info and terminfo_stats(info), cursor.next())
+                    )
             out.append(walk)
     return out
 

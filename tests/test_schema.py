@@ -13,6 +13,7 @@ from itertools import accumulate
 from pathlib import Path
 
 import pytest
+from conftest import terminfo_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh import fields, formats
@@ -187,18 +188,6 @@ def test_stored_dictionary_is_the_recorded_one() -> None:
 # ---------------------------------------------------------------- compact term infos
 
 
-def _stats(info: W3TermInfo) -> tuple[object, ...]:
-    return (
-        info.weight(),
-        info.doc_frequency(),
-        info.min_length(),
-        info.max_length(),
-        info.max_weight(),
-        info.min_id(),
-        info.max_id(),
-    )
-
-
 @pytest.mark.parametrize(
     ("extent", "size"),
     [
@@ -214,7 +203,15 @@ def test_compact_term_info_of_a_posting_list(extent: tuple[int, int], size: int)
     assert raw[0] == TI_POSTINGS
     assert len(raw) == size  # Whoosh's form: 39 bytes
     info = decode_terminfo(raw)
-    assert _stats(info) == (412.0, 130, byte_to_length(20), byte_to_length(90), 7.0, 3, 21_000)
+    assert terminfo_stats(info) == (
+        412.0,
+        130,
+        byte_to_length(20),
+        byte_to_length(90),
+        7.0,
+        3,
+        21_000,
+    )
     assert not info.is_inlined()
     assert info.extent() == extent
 
@@ -234,13 +231,13 @@ def test_compact_term_info_of_inlined_postings(values: tuple[bytes, ...], kind: 
     assert raw is not None
     assert raw[0] == TI_INLINED
     info = decode_terminfo(raw)
-    assert _stats(info) == (8.0, 3, byte_to_length(1), byte_to_length(255), 5.0, 17, 9000)
+    assert terminfo_stats(info) == (8.0, 3, byte_to_length(1), byte_to_length(255), 5.0, 17, 9000)
     assert info.is_inlined()
     assert info.inlined_postings() == ((17, 18, 9000), (2, 1, 5), values)
     # Whoosh's form of the same term info (what a writer would copy) reads back the same.
     again = decode_terminfo(decode_terminfo(raw).to_bytes())
     assert again.inlined_postings() == info.inlined_postings()
-    assert _stats(again) == _stats(info)
+    assert terminfo_stats(again) == terminfo_stats(info)
 
 
 @pytest.mark.parametrize(
@@ -266,7 +263,7 @@ def test_whooshs_term_infos_still_read() -> None:
     info = W3TermInfo(weight=6.0, df=2, minlength=3, maxlength=40, maxweight=4.0)
     info._minid, info._maxid = 5, 8
     info.set_inlined((5, 8), (2.0, 4.0), (b"a", b"b"))
-    assert _stats(decode_terminfo(info.to_bytes())) == _stats(info)
+    assert terminfo_stats(decode_terminfo(info.to_bytes())) == terminfo_stats(info)
     assert decode_terminfo(info.to_bytes()).inlined_postings() == info.inlined_postings()
 
 
