@@ -1461,10 +1461,12 @@ def _source_changes(src: Path, gen_dir: Path) -> SourceChanges:
 #: (256: 8%; 1,024: 12%), with the same build CPU (docs/benchmarks.md, session 6).
 BLOCK_LIMIT = 512
 #: Postings of a term in fewer documents are kept in its term info (Whoosh's writer: 1,
-#: never). Most terms occur in one or two documents. 16 since the compact pickles (schema
-#: 4): 2% smaller than 4 at 10,000 documents (a posting list in the postings file costs
-#: its term info's pointer, a block header and an info tuple); 32 is larger again.
-INLINE_LIMIT = 16
+#: never). Most terms occur in one or two documents. A posting list in the postings file
+#: costs its term info's pointer, a block header and an info tuple. 64 since kvsearch's
+#: terms file (schema 6), whose entries cost 8 bytes beside their data: the index 3.4%
+#: smaller than with 16 at 10,000 documents (8: +3.7%, 32: -2.1%, 128: -1.8%), and those
+#: terms' postings read 9-11% faster (docs/benchmarks.md, session 6).
+INLINE_LIMIT = 64
 #: Posting blocks of fewer bytes are not compressed (Whoosh's writer: 0, always): zlib
 #: makes small blocks larger, and costs more time than anything else per block.
 COMPRESS_MIN = 100

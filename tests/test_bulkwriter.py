@@ -335,6 +335,7 @@ def test_schema_5_segments_still_read(tmp_path: Path, monkeypatch: pytest.Monkey
     whoosh_ix = _write(tmp_path / "whoosh", SegmentWriter, key, [docs])
     with monkeypatch.context() as m:
         m.setattr(KvCodec, "field_writer", W3Codec.field_writer)
+        m.setattr(indexer, "INLINE_LIMIT", 16)  # schema 5's: some terms not inlined
         old_ix = _write(tmp_path / "old", BulkWriter, key, [docs])
     assert _terms_files(tmp_path / "old") == {b"HSH3"}
     with old_ix.reader() as reader:
